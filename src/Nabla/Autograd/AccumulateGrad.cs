@@ -1,0 +1,52 @@
+namespace Nabla.Autograd;
+
+/// <summary>
+/// The node at the end of every path to a leaf tensor that requires grad: it adds the incoming gradient into the
+/// leaf's <c>.grad</c>. One per leaf, shared by all its uses; <see cref="variable"/> is the leaf.
+/// </summary>
+public sealed class AccumulateGrad : Node
+{
+    /// <summary>The leaf tensor whose <c>.grad</c> this node accumulates into.</summary>
+    public Tensor variable { get; }
+
+    internal AccumulateGrad(Tensor variable) : base(long.MaxValue)
+    {
+        this.variable = variable;
+        OutputShapes = new[] { variable._shape };
+        OutputDTypes = new[] { variable._dtype };
+    }
+
+    /// <inheritdoc/>
+    public override string name() => "torch::autograd::AccumulateGrad";
+
+    /// <inheritdoc/>
+    protected internal override Tensor?[] Apply(Tensor?[] gradOutputs)
+    {
+        var g = gradOutputs[0];
+        if (g is not null) Accumulate(variable, g);
+        return System.Array.Empty<Tensor?>();
+    }
+
+    /// <summary>Adds <paramref name="grad"/> into <paramref name="target"/>.grad (thread-safe for shared leaves).</summary>
+    internal static void Accumulate(Tensor target, Tensor grad)
+    {
+        lock (target)
+        {
+            if (target._grad is null)
+            {
+                // Note [Gradient ownership]: the incoming gradient may be shared with other edges (AddBackward hands
+                // the same tensor to both inputs) or with the caller, so the first one is copied unless the graph
+                // itself is being built for a higher-order derivative.
+                target._grad = GradMode.IsEnabled ? grad : grad.detach().clone();
+            }
+            else if (GradMode.IsEnabled)
+            {
+                target._grad = target._grad + grad;
+            }
+            else
+            {
+                target._grad.AddInPlaceUnchecked(grad);
+            }
+        }
+    }
+}

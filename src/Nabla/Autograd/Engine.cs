@@ -1,0 +1,305 @@
+namespace Nabla.Autograd;
+
+// Note [Engine]
+// backward(roots, grads) walks the graph once from the roots, without recursion, and counts for every node how
+// many edges reach it. Each node has an input buffer that sums the gradients arriving for its outputs. A node runs
+// when its count drops to zero; ready nodes run newest first (highest sequence number), so a chain of n ops costs
+// O(n). Every reachable node is processed exactly once: a node whose buffer is still empty when it becomes ready
+// is skipped, but its children's counts are still decremented so they can run. When specific inputs are asked for
+// (autograd.grad, or backward(inputs: ...)), only nodes on a path to them run, and gradients are captured at the
+// inputs' edges instead of (for grad) being accumulated into .grad.
+
+/// <summary>Runs backward passes over the graph (see Note [Engine]).</summary>
+internal sealed class Engine
+{
+    [ThreadStatic] static Engine? _cached;
+
+    readonly Dictionary<Node, NodeState> _states = new(ReferenceEqualityComparer.Instance);
+    readonly PriorityQueue<Node, long> _ready = new();
+    readonly Stack<Node> _stack = new();
+    readonly List<Node> _executed = new();
+    Dictionary<Edge, int>? _captureIndex;
+    Tensor?[]? _captured;
+    bool _busy;
+
+    sealed class NodeState
+    {
+        public int Dependencies;
+        public Tensor?[]? Buffer;
+        public bool Needed = true;
+    }
+
+    static Engine Acquire()
+    {
+        var e = _cached;
+        if (e is null || e._busy) e = new Engine();
+        _cached ??= e;
+        e._busy = true;
+        return e;
+    }
+
+    void ReleaseEngine()
+    {
+        _states.Clear();
+        _ready.Clear();
+        _stack.Clear();
+        _executed.Clear();
+        _captureIndex = null;
+        _captured = null;
+        _busy = false;
+    }
+
+    /// <summary>
+    /// Runs one backward pass. With <paramref name="captureEdges"/> null every leaf reached accumulates into
+    /// <c>.grad</c>; otherwise only nodes leading to those edges run and the returned array holds the gradient
+    /// arriving at each (accumulated into the tensors' <c>.grad</c> instead when <paramref name="accumulateCaptured"/>).
+    /// </summary>
+    public static Tensor?[]? Execute(
+        Edge[] roots, Tensor[] rootGrads, bool keepGraph, bool createGraph,
+        Edge[]? captureEdges, Tensor[]? captureTensors, bool accumulateCaptured)
+    {
+        var engine = Acquire();
+        try
+        {
+            return engine.Run(roots, rootGrads, keepGraph, createGraph, captureEdges, captureTensors, accumulateCaptured);
+        }
+        finally
+        {
+            engine.ReleaseEngine();
+        }
+    }
+
+    NodeState State(Node n)
+    {
+        if (!_states.TryGetValue(n, out var s))
+        {
+            s = new NodeState();
+            _states.Add(n, s);
+        }
+        return s;
+    }
+
+    Tensor?[]? Run(Edge[] roots, Tensor[] rootGrads, bool keepGraph, bool createGraph,
+        Edge[]? captureEdges, Tensor[]? captureTensors, bool accumulateCaptured)
+    {
+        // 1. Count dependencies over everything reachable from the roots.
+        foreach (var root in roots)
+        {
+            if (root.Node is null || _states.ContainsKey(root.Node)) continue;
+            State(root.Node);
+            _stack.Push(root.Node);
+            while (_stack.Count > 0)
+            {
+                var node = _stack.Pop();
+                foreach (var edge in node.NextEdges)
+                {
+                    if (edge.Node is null) continue;
+                    bool seen = _states.TryGetValue(edge.Node, out var child);
+                    if (!seen)
+                    {
+                        child = new NodeState();
+                        _states.Add(edge.Node, child);
+                        _stack.Push(edge.Node);
+                    }
+                    child!.Dependencies++;
+                }
+            }
+        }
+
+        // 2. With explicit inputs, run only nodes from which a captured edge is reachable.
+        if (captureEdges is not null)
+        {
+            _captureIndex = new Dictionary<Edge, int>();
+            for (int i = 0; i < captureEdges.Length; i++) _captureIndex.TryAdd(captureEdges[i], i);
+            _captured = new Tensor?[captureEdges.Length];
+            MarkNeeded(captureEdges);
+        }
+
+        // 3. Seed the roots' buffers.
+        for (int i = 0; i < roots.Length; i++)
+        {
+            var root = roots[i];
+            if (root.Node is null) continue;
+            var state = _states[root.Node];
+            AddToBuffer(root.Node, state, root.InputNr, rootGrads[i]);
+        }
+        foreach (var root in roots)
+        {
+            if (root.Node is null) continue;
+            var state = _states[root.Node];
+            if (state.Dependencies == 0 && state.Buffer is not null)
+            {
+                _ready.Enqueue(root.Node, -root.Node.SequenceNumber);
+                state.Dependencies = -1; // queued
+            }
+        }
+
+        // 4. Run.
+        using (new GradModeScope(createGraph))
+        {
+            while (_ready.TryDequeue(out var node, out _))
+            {
+                var state = _states[node];
+                var buffer = state.Buffer ?? new Tensor?[Math.Max(1, node.num_outputs)];
+                state.Buffer = null;
+                Tensor?[] inputsGrads = Evaluate(node, buffer, state.Needed, captureEdges is not null, accumulateCaptured);
+                if (!keepGraph) _executed.Add(node);
+
+                var edges = node.NextEdges;
+                for (int i = 0; i < edges.Length; i++)
+                {
+                    var next = edges[i].Node;
+                    if (next is null) continue;
+                    var child = _states[next];
+                    var g = i < inputsGrads.Length ? inputsGrads[i] : null;
+                    if (g is not null) AddToBuffer(next, child, edges[i].InputNr, g);
+                    if (--child.Dependencies == 0)
+                    {
+                        _ready.Enqueue(next, next is AccumulateGrad ? long.MinValue : -next.SequenceNumber);
+                        child.Dependencies = -1;
+                    }
+                }
+            }
+        }
+
+        if (!keepGraph)
+            foreach (var n in _executed) n.ReleaseVariables();
+
+        if (captureEdges is not null && accumulateCaptured && captureTensors is not null)
+        {
+            using var _ = new GradModeScope(createGraph);
+            for (int i = 0; i < captureEdges.Length; i++)
+            {
+                var g = _captured![i];
+                var target = captureTensors[i];
+                if (g is not null && target._gradFn is not null) AccumulateGrad.Accumulate(target, g);
+            }
+        }
+        return _captured;
+    }
+
+    void MarkNeeded(Edge[] captureEdges)
+    {
+        var targets = new HashSet<Node>(ReferenceEqualityComparer.Instance);
+        foreach (var e in captureEdges)
+            if (e.Node is not null) targets.Add(e.Node);
+        // Iterative post-order: a node is needed if it is a target or any child is needed.
+        foreach (var s in _states.Values) s.Needed = false;
+        var visited = new HashSet<Node>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<(Node Node, int Next)>();
+        foreach (var node in _states.Keys.ToArray())
+        {
+            if (!visited.Add(node)) continue;
+            stack.Push((node, 0));
+            while (stack.Count > 0)
+            {
+                var (n, next) = stack.Pop();
+                var edges = n.NextEdges;
+                if (next < edges.Length)
+                {
+                    stack.Push((n, next + 1));
+                    var child = edges[next].Node;
+                    if (child is not null && visited.Add(child)) stack.Push((child, 0));
+                    continue;
+                }
+                // A captured non-leaf node need not run itself: its gradient is taken before it would run.
+                bool needed = n is AccumulateGrad && targets.Contains(n);
+                foreach (var e in edges)
+                    if (e.Node is not null && _states[e.Node].Needed) { needed = true; break; }
+                _states[n].Needed = needed;
+            }
+        }
+    }
+
+    void AddToBuffer(Node node, NodeState state, int inputNr, Tensor grad)
+    {
+        var buffer = state.Buffer ??= new Tensor?[Math.Max(1, node.num_outputs)];
+        if ((uint)inputNr >= (uint)buffer.Length)
+            throw new InvalidOperationException($"invalid gradient index {inputNr} for {node.name()}");
+        grad = ValidateGradient(node, inputNr, grad);
+        var existing = buffer[inputNr];
+        buffer[inputNr] = existing is null ? grad : existing + grad;
+    }
+
+    /// <summary>Sums a broadcast gradient back to the expected shape and casts it to the expected dtype.</summary>
+    static Tensor ValidateGradient(Node node, int inputNr, Tensor grad)
+    {
+        if (inputNr >= node.OutputShapes.Length) return grad;
+        var expected = node.OutputShapes[inputNr];
+        if (!ReferenceEquals(expected, grad._shape) && !expected.AsSpan().SequenceEqual(grad._shape))
+        {
+            if (!IsExpandableTo(expected, grad._shape))
+                throw new InvalidOperationException(
+                    $"Function {node.name()} returned an invalid gradient at index {inputNr} - got {ShapeUtil.Format(grad._shape)} but expected shape compatible with {ShapeUtil.Format(expected)}");
+            grad = grad.SumToSize(expected);
+        }
+        var dtype = node.OutputDTypes[inputNr];
+        if (grad._dtype != dtype) grad = grad.to(dtype);
+        return grad;
+    }
+
+    static bool IsExpandableTo(ReadOnlySpan<long> shape, ReadOnlySpan<long> target)
+    {
+        if (shape.Length > target.Length) return false;
+        for (int i = 0; i < shape.Length; i++)
+        {
+            long s = shape[shape.Length - 1 - i], t = target[target.Length - 1 - i];
+            if (s != t && s != 1) return false;
+        }
+        return true;
+    }
+
+    Tensor?[] Evaluate(Node node, Tensor?[] grads, bool needed, bool capturing, bool accumulateCaptured)
+    {
+        // Tensor hooks registered on the outputs of this node, then retain_grad (always last), then node pre-hooks.
+        if (node.TensorPreHooks is not null)
+        {
+            foreach (var (outputNr, hook) in node.TensorPreHooks)
+            {
+                var g = grads[outputNr];
+                if (g is null) continue;
+                var replaced = hook(g);
+                if (replaced is not null) grads[outputNr] = replaced;
+            }
+        }
+        if (node.RetainGradTensors is not null)
+        {
+            foreach (var (outputNr, weak) in node.RetainGradTensors)
+            {
+                var g = grads[outputNr];
+                if (g is null || !weak.TryGetTarget(out var t)) continue;
+                AccumulateRetained(t, g);
+            }
+        }
+        grads = node.RunPreHooks(grads);
+
+        if (capturing && _captureIndex is not null)
+        {
+            for (int i = 0; i < grads.Length; i++)
+            {
+                if (grads[i] is null) continue;
+                if (_captureIndex.TryGetValue(new Edge(node, i), out int slot))
+                    _captured![slot] = _captured[slot] is null ? grads[i] : _captured[slot]! + grads[i]!;
+            }
+            if (node is AccumulateGrad && !accumulateCaptured) return System.Array.Empty<Tensor?>();
+        }
+        if (!needed) return System.Array.Empty<Tensor?>();
+
+        bool any = false;
+        foreach (var g in grads) any |= g is not null;
+        if (!any) return System.Array.Empty<Tensor?>();
+
+        var result = node.Apply(grads);
+        if (result.Length != node.NextEdges.Length && node is not AccumulateGrad)
+            throw new InvalidOperationException(
+                $"function {node.name()} returned an incorrect number of gradients (expected {node.NextEdges.Length}, got {result.Length})");
+        if (node.HasPostHooks) result = node.RunPostHooks(result, grads);
+        return result;
+    }
+
+    static void AccumulateRetained(Tensor t, Tensor g)
+    {
+        if (t._grad is null) t._grad = GradMode.IsEnabled ? g : g.detach().clone();
+        else t._grad = t._grad + g;
+    }
+}

@@ -1,0 +1,126 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Nabla.Kernels.Cpu;
+
+/// <summary>An elementwise binary operator with scalar and vector forms (the TensorPrimitives pattern).</summary>
+internal interface IBinaryOp<T> where T : unmanaged
+{
+    static abstract bool Vectorizable { get; }
+    static abstract T Invoke(T x, T y);
+    static abstract Vector256<T> Invoke(Vector256<T> x, Vector256<T> y);
+    static abstract Vector512<T> Invoke(Vector512<T> x, Vector512<T> y);
+}
+
+/// <summary>An elementwise unary operator with scalar and vector forms.</summary>
+internal interface IUnaryOp<T> where T : unmanaged
+{
+    static abstract bool Vectorizable { get; }
+    static abstract T Invoke(T x);
+    static abstract Vector256<T> Invoke(Vector256<T> x);
+    static abstract Vector512<T> Invoke(Vector512<T> x);
+}
+
+/// <summary>An elementwise comparison producing bool.</summary>
+internal interface ICompareOp<T> where T : unmanaged
+{
+    static abstract bool Invoke(T x, T y);
+}
+
+// x + y
+internal readonly struct AddOp<T> : IBinaryOp<T> where T : unmanaged, INumber<T>
+{
+    public static bool Vectorizable => Vector512<T>.IsSupported;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x, T y) => x + y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => x + y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => x + y;
+}
+
+// x - y
+internal readonly struct SubOp<T> : IBinaryOp<T> where T : unmanaged, INumber<T>
+{
+    public static bool Vectorizable => Vector512<T>.IsSupported;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x, T y) => x - y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => x - y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => x - y;
+}
+
+// x * y
+internal readonly struct MulOp<T> : IBinaryOp<T> where T : unmanaged, INumber<T>
+{
+    public static bool Vectorizable => Vector512<T>.IsSupported;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x, T y) => x * y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => x * y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => x * y;
+}
+
+// x / y (floating point only; integer true division is computed in float)
+internal readonly struct DivOp<T> : IBinaryOp<T> where T : unmanaged, INumber<T>
+{
+    public static bool Vectorizable => Vector512<T>.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x, T y) => x / y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => x / y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => x / y;
+}
+
+// max(x, y), NaN-propagating as torch.maximum
+internal readonly struct MaxOp<T> : IBinaryOp<T> where T : unmanaged, INumber<T>
+{
+    public static bool Vectorizable => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x, T y) => T.IsNaN(x) || T.IsNaN(y) ? x + y : (x > y ? x : y);
+    public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256.Max(x, y);
+    public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.Max(x, y);
+}
+
+// min(x, y), NaN-propagating as torch.minimum
+internal readonly struct MinOp<T> : IBinaryOp<T> where T : unmanaged, INumber<T>
+{
+    public static bool Vectorizable => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x, T y) => T.IsNaN(x) || T.IsNaN(y) ? x + y : (x < y ? x : y);
+    public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256.Min(x, y);
+    public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.Min(x, y);
+}
+
+// -x
+internal readonly struct NegOp<T> : IUnaryOp<T> where T : unmanaged, INumber<T>
+{
+    public static bool Vectorizable => Vector512<T>.IsSupported;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) => -x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x) => -x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x) => -x;
+}
+
+// max(x, 0); NaN stays NaN
+internal readonly struct ReluOp<T> : IUnaryOp<T> where T : unmanaged, INumber<T>
+{
+    public static bool Vectorizable => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) => x > T.Zero ? x : (T.IsNaN(x) ? x : T.Zero);
+    public static Vector256<T> Invoke(Vector256<T> x) => Vector256.Max(x, Vector256<T>.Zero);
+    public static Vector512<T> Invoke(Vector512<T> x) => Vector512.Max(x, Vector512<T>.Zero);
+}
+
+// |x|
+internal readonly struct AbsOp<T> : IUnaryOp<T> where T : unmanaged, INumber<T>
+{
+    public static bool Vectorizable => Vector512<T>.IsSupported;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) => T.Abs(x);
+    public static Vector256<T> Invoke(Vector256<T> x) => Vector256.Abs(x);
+    public static Vector512<T> Invoke(Vector512<T> x) => Vector512.Abs(x);
+}
+
+// sign(x): -1, 0 or 1 (NaN stays NaN)
+internal readonly struct SignOp<T> : IUnaryOp<T> where T : unmanaged, INumber<T>
+{
+    public static bool Vectorizable => false;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) => x > T.Zero ? T.One : x < T.Zero ? -T.One : (T.IsNaN(x) ? x : T.Zero);
+    public static Vector256<T> Invoke(Vector256<T> x) => throw new NotSupportedException();
+    public static Vector512<T> Invoke(Vector512<T> x) => throw new NotSupportedException();
+}
+
+internal readonly struct EqOp<T> : ICompareOp<T> where T : unmanaged, INumber<T> { public static bool Invoke(T x, T y) => x == y; }
+internal readonly struct NeOp<T> : ICompareOp<T> where T : unmanaged, INumber<T> { public static bool Invoke(T x, T y) => x != y; }
+internal readonly struct LtOp<T> : ICompareOp<T> where T : unmanaged, INumber<T> { public static bool Invoke(T x, T y) => x < y; }
+internal readonly struct LeOp<T> : ICompareOp<T> where T : unmanaged, INumber<T> { public static bool Invoke(T x, T y) => x <= y; }
+internal readonly struct GtOp<T> : ICompareOp<T> where T : unmanaged, INumber<T> { public static bool Invoke(T x, T y) => x > y; }
+internal readonly struct GeOp<T> : ICompareOp<T> where T : unmanaged, INumber<T> { public static bool Invoke(T x, T y) => x >= y; }

@@ -1,0 +1,352 @@
+using Nabla.Autograd;
+using static Nabla.Ops.Dispatch;
+
+namespace Nabla.Ops;
+
+// add / sub / mul / div / neg: forward (one kernel call) then the backward rule, written with differentiable
+// tensor ops so create_graph gives higher derivatives. Tensor-scalar forms are the Scalar overloads (AddBackward1,
+// MulBackward1, ...) as libtorch and R name them.
+
+internal static class Arithmetic
+{
+    public static Tensor Add(Tensor a, Tensor b, Scalar alpha)
+    {
+        var dtype = ResultType(a, b);
+        bool unitAlpha = alpha.Value == 1;
+        var rhs = unitAlpha ? b : BinaryScalar(BinaryKind.Mul, b, alpha, dtype);
+        var result = Binary(BinaryKind.Add, a, rhs, dtype);
+        if (Autograd.Autograd.ShouldRecord(a, b))
+        {
+            var node = new AddBackward0(a, b, alpha);
+            node.SetNextEdges(a, b);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    public static Tensor Sub(Tensor a, Tensor b, Scalar alpha)
+    {
+        if (a._dtype == ScalarType.Bool && b._dtype == ScalarType.Bool)
+            throw new InvalidOperationException("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.");
+        var dtype = ResultType(a, b);
+        var rhs = alpha.Value == 1 ? b : BinaryScalar(BinaryKind.Mul, b, alpha, dtype);
+        var result = Binary(BinaryKind.Sub, a, rhs, dtype);
+        if (Autograd.Autograd.ShouldRecord(a, b))
+        {
+            var node = new SubBackward0(a, b, alpha);
+            node.SetNextEdges(a, b);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    public static Tensor Mul(Tensor a, Tensor b)
+    {
+        var result = Binary(BinaryKind.Mul, a, b, ResultType(a, b));
+        if (Autograd.Autograd.ShouldRecord(a, b))
+        {
+            var node = new MulBackward0(a, b);
+            node.SetNextEdges(a, b);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    public static Tensor Div(Tensor a, Tensor b)
+    {
+        var dtype = ResultType(a, b);
+        if (!dtype.IsFloatingPoint()) dtype = ScalarType.Float32; // true division
+        var result = Binary(BinaryKind.Div, a, b, dtype);
+        if (Autograd.Autograd.ShouldRecord(a, b))
+        {
+            var node = new DivBackward0(a, b);
+            node.SetNextEdges(a, b);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    public static Tensor AddScalar(Tensor a, Scalar s, Scalar alpha)
+    {
+        var dtype = ResultType(a, s);
+        var result = BinaryScalar(BinaryKind.Add, a, alpha.Value == 1 ? s : s.Value * alpha.Value, dtype);
+        if (Autograd.Autograd.ShouldRecord(a))
+        {
+            var node = new AddBackward1(a);
+            node.SetNextEdges(a);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    public static Tensor SubScalar(Tensor a, Scalar s, Scalar alpha)
+    {
+        var dtype = ResultType(a, s);
+        var result = BinaryScalar(BinaryKind.Sub, a, alpha.Value == 1 ? s : s.Value * alpha.Value, dtype);
+        if (Autograd.Autograd.ShouldRecord(a))
+        {
+            var node = new SubBackward1(a);
+            node.SetNextEdges(a);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    /// <summary>s - a (libtorch's <c>rsub</c> with a Scalar: <c>RsubBackward1</c>).</summary>
+    public static Tensor RSubScalar(Tensor a, Scalar s)
+    {
+        var dtype = ResultType(a, s);
+        var result = BinaryScalar(BinaryKind.Sub, a, s, dtype, scalarLeft: true);
+        if (Autograd.Autograd.ShouldRecord(a))
+        {
+            var node = new RsubBackward1(a);
+            node.SetNextEdges(a);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    public static Tensor MulScalar(Tensor a, Scalar s)
+    {
+        var dtype = ResultType(a, s);
+        var result = BinaryScalar(BinaryKind.Mul, a, s, dtype);
+        if (Autograd.Autograd.ShouldRecord(a))
+        {
+            var node = new MulBackward1(a, s);
+            node.SetNextEdges(a);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    public static Tensor DivScalar(Tensor a, Scalar s)
+    {
+        var dtype = ResultType(a, s);
+        if (!dtype.IsFloatingPoint()) dtype = ScalarType.Float32;
+        var result = BinaryScalar(BinaryKind.Div, a, s, dtype);
+        if (Autograd.Autograd.ShouldRecord(a))
+        {
+            var node = new DivBackward1(a, s);
+            node.SetNextEdges(a);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    /// <summary>s / a: recorded as PyTorch does, <c>reciprocal(a) * s</c> (MulBackward1 over ReciprocalBackward0).</summary>
+    public static Tensor RDivScalar(Tensor a, Scalar s) => UnaryMath.Reciprocal(a).mul(s);
+
+    public static Tensor Neg(Tensor a)
+    {
+        if (a._dtype == ScalarType.Bool)
+            throw new InvalidOperationException("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
+        var result = Unary(UnaryKind.Neg, a);
+        if (Autograd.Autograd.ShouldRecord(a))
+        {
+            var node = new NegBackward0();
+            node.SetNextEdges(a);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+}
+
+/// <summary>Backward of tensor + alpha * tensor.</summary>
+internal sealed class AddBackward0 : Node
+{
+    readonly long[] _selfShape, _otherShape;
+    readonly ScalarType _selfType, _otherType;
+    readonly Scalar _alpha;
+
+    public AddBackward0(Tensor self, Tensor other, Scalar alpha)
+    {
+        _selfShape = self._shape; _otherShape = other._shape; _selfType = self._dtype; _otherType = other._dtype; _alpha = alpha;
+    }
+
+    public override string name() => "AddBackward0";
+
+    protected internal override Tensor?[] Apply(Tensor?[] g)
+    {
+        var grad = g[0]!;
+        return new[]
+        {
+            NeedsInputGrad(0) ? Reduce.HandleBroadcast(grad, _selfShape, _selfType) : null,
+            NeedsInputGrad(1) ? Reduce.HandleBroadcast(_alpha.Value == 1 ? grad : grad.mul(_alpha), _otherShape, _otherType) : null,
+        };
+    }
+}
+
+/// <summary>Backward of tensor - alpha * tensor.</summary>
+internal sealed class SubBackward0 : Node
+{
+    readonly long[] _selfShape, _otherShape;
+    readonly ScalarType _selfType, _otherType;
+    readonly Scalar _alpha;
+
+    public SubBackward0(Tensor self, Tensor other, Scalar alpha)
+    {
+        _selfShape = self._shape; _otherShape = other._shape; _selfType = self._dtype; _otherType = other._dtype; _alpha = alpha;
+    }
+
+    public override string name() => "SubBackward0";
+
+    protected internal override Tensor?[] Apply(Tensor?[] g)
+    {
+        var grad = g[0]!;
+        return new[]
+        {
+            NeedsInputGrad(0) ? Reduce.HandleBroadcast(grad, _selfShape, _selfType) : null,
+            NeedsInputGrad(1) ? Reduce.HandleBroadcast(grad.mul(-_alpha.Value), _otherShape, _otherType) : null,
+        };
+    }
+}
+
+/// <summary>Backward of tensor * tensor: grad * other, grad * self.</summary>
+internal sealed class MulBackward0 : Node
+{
+    SavedTensor _self, _other;
+    readonly long[] _selfShape, _otherShape;
+    readonly ScalarType _selfType, _otherType;
+
+    public MulBackward0(Tensor self, Tensor other)
+    {
+        if (Autograd.Autograd.ShouldRecord(other)) _self = new SavedTensor(self);
+        if (Autograd.Autograd.ShouldRecord(self)) _other = new SavedTensor(other);
+        _selfShape = self._shape; _otherShape = other._shape; _selfType = self._dtype; _otherType = other._dtype;
+    }
+
+    public override string name() => "MulBackward0";
+
+    protected internal override Tensor?[] Apply(Tensor?[] g)
+    {
+        var grad = g[0]!;
+        return new[]
+        {
+            NeedsInputGrad(0) ? Reduce.HandleBroadcast(grad * _other.Unpack(this), _selfShape, _selfType) : null,
+            NeedsInputGrad(1) ? Reduce.HandleBroadcast(grad * _self.Unpack(this), _otherShape, _otherType) : null,
+        };
+    }
+
+    protected internal override void ReleaseVariables()
+    {
+        _self.Release();
+        _other.Release();
+    }
+}
+
+/// <summary>Backward of tensor / tensor: grad / other, -grad * self / other².</summary>
+internal sealed class DivBackward0 : Node
+{
+    SavedTensor _self, _other;
+    readonly long[] _selfShape, _otherShape;
+    readonly ScalarType _selfType, _otherType;
+
+    public DivBackward0(Tensor self, Tensor other)
+    {
+        if (Autograd.Autograd.ShouldRecord(other)) _self = new SavedTensor(self);
+        _other = new SavedTensor(other);
+        _selfShape = self._shape; _otherShape = other._shape; _selfType = self._dtype; _otherType = other._dtype;
+    }
+
+    public override string name() => "DivBackward0";
+
+    protected internal override Tensor?[] Apply(Tensor?[] g)
+    {
+        var grad = g[0]!;
+        var other = _other.Unpack(this);
+        return new[]
+        {
+            NeedsInputGrad(0) ? Reduce.HandleBroadcast(grad / other, _selfShape, _selfType) : null,
+            NeedsInputGrad(1) ? Reduce.HandleBroadcast(-grad * _self.Unpack(this) / (other * other), _otherShape, _otherType) : null,
+        };
+    }
+
+    protected internal override void ReleaseVariables()
+    {
+        _self.Release();
+        _other.Release();
+    }
+}
+
+/// <summary>Backward of tensor + scalar.</summary>
+internal sealed class AddBackward1 : Node
+{
+    readonly ScalarType _selfType;
+    public AddBackward1(Tensor self) => _selfType = self._dtype;
+    public override string name() => "AddBackward1";
+    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { Reduce.CastGrad(g[0]!, _selfType) };
+}
+
+/// <summary>Backward of tensor - scalar.</summary>
+internal sealed class SubBackward1 : Node
+{
+    readonly ScalarType _selfType;
+    public SubBackward1(Tensor self) => _selfType = self._dtype;
+    public override string name() => "SubBackward1";
+    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { Reduce.CastGrad(g[0]!, _selfType) };
+}
+
+/// <summary>Backward of scalar - tensor.</summary>
+internal sealed class RsubBackward1 : Node
+{
+    readonly ScalarType _selfType;
+    public RsubBackward1(Tensor self) => _selfType = self._dtype;
+    public override string name() => "RsubBackward1";
+    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { Reduce.CastGrad(-g[0]!, _selfType) };
+}
+
+/// <summary>Backward of tensor * scalar.</summary>
+internal sealed class MulBackward1 : Node
+{
+    readonly ScalarType _selfType;
+    readonly Scalar _other;
+    public MulBackward1(Tensor self, Scalar other) { _selfType = self._dtype; _other = other; }
+    public override string name() => "MulBackward1";
+    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { Reduce.CastGrad(g[0]!.mul(_other), _selfType) };
+}
+
+/// <summary>Backward of tensor / scalar.</summary>
+internal sealed class DivBackward1 : Node
+{
+    readonly ScalarType _selfType;
+    readonly Scalar _other;
+    public DivBackward1(Tensor self, Scalar other) { _selfType = self._dtype; _other = other; }
+    public override string name() => "DivBackward1";
+    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { Reduce.CastGrad(g[0]!.div(_other), _selfType) };
+}
+
+/// <summary>Backward of -tensor.</summary>
+internal sealed class NegBackward0 : Node
+{
+    public override string name() => "NegBackward0";
+    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { -g[0]! };
+}
+
+/// <summary>Backward of clone/contiguous: the identity.</summary>
+internal sealed class CloneBackward0 : Node
+{
+    public override string name() => "CloneBackward0";
+    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { g[0] };
+}
+
+/// <summary>Backward of a dtype conversion: the gradient converted back.</summary>
+internal sealed class ToCopyBackward0 : Node
+{
+    readonly ScalarType _selfType;
+    public ToCopyBackward0(ScalarType selfType) => _selfType = selfType;
+    public override string name() => "ToCopyBackward0";
+    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { g[0]!.to(_selfType) };
+}
+
+/// <summary>Shared helpers for backward rules.</summary>
+internal static class Reduce
+{
+    /// <summary>Sums a gradient over broadcast dimensions back to the input's shape and casts it to the input's dtype.</summary>
+    public static Tensor HandleBroadcast(Tensor grad, long[] shape, ScalarType dtype)
+    {
+        if (!ShapeUtil.SameShape(grad._shape, shape)) grad = grad.SumToSize(shape);
+        return CastGrad(grad, dtype);
+    }
+
+    public static Tensor CastGrad(Tensor grad, ScalarType dtype) => grad._dtype == dtype || !dtype.IsFloatingPoint() ? grad : grad.to(dtype);
+}

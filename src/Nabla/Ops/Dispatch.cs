@@ -1,0 +1,302 @@
+using Nabla.Kernels.Cpu;
+
+namespace Nabla.Ops;
+
+/// <summary>
+/// Dtype dispatch for elementwise kernels (once per op, never per element), type promotion, and the raw
+/// (untracked) tensor operations that ops and backward rules build on.
+/// </summary>
+internal static class Dispatch
+{
+    /// <summary>PyTorch's result_type for two tensors: dimensioned operands win over 0-d ones of the same category.</summary>
+    public static ScalarType ResultType(Tensor a, Tensor b)
+    {
+        bool a0 = a._shape.Length == 0, b0 = b._shape.Length == 0;
+        if (a0 == b0) return ScalarTypeExtensions.Promote(a._dtype, b._dtype);
+        var (dimmed, zeroDim) = a0 ? (b, a) : (a, b);
+        if (ScalarTypeExtensions.Category(zeroDim._dtype) > ScalarTypeExtensions.Category(dimmed._dtype))
+            return ScalarTypeExtensions.Category(zeroDim._dtype) == 2 && ScalarTypeExtensions.Category(dimmed._dtype) < 2
+                ? (zeroDim._dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32)
+                : zeroDim._dtype;
+        return dimmed._dtype;
+    }
+
+    /// <summary>Result dtype of tensor (op) scalar: a float scalar lifts an integer/bool tensor to float32.</summary>
+    public static ScalarType ResultType(Tensor a, Scalar s)
+    {
+        int cs = s.Kind == ScalarType.Bool ? 0 : s.IsFloatingPoint ? 2 : 1;
+        int ca = ScalarTypeExtensions.Category(a._dtype);
+        if (cs <= ca) return a._dtype;
+        return cs == 2 ? ScalarType.Float32 : ScalarType.Int64;
+    }
+
+    public static Tensor Cast(Tensor t, ScalarType dtype) => t._dtype == dtype ? t : ToDType(t, dtype);
+
+    /// <summary>A contiguous copy converted to <paramref name="dtype"/> (no autograd).</summary>
+    public static Tensor ToDType(Tensor t, ScalarType dtype)
+    {
+        var result = Tensor.Empty(dtype, t._shape);
+        CopyInto(result, t);
+        return result;
+    }
+
+    /// <summary>Copies <paramref name="src"/> (broadcast to dst's shape, any dtype) into <paramref name="dst"/> (any strides).</summary>
+    public static void CopyInto(Tensor dst, Tensor src)
+    {
+        var strides = BroadcastStrides(src, dst._shape);
+        switch (src._dtype)
+        {
+            case ScalarType.Float32: CopyFrom<float>(dst, src, strides); break;
+            case ScalarType.Float64: CopyFrom<double>(dst, src, strides); break;
+            case ScalarType.Int64: CopyFrom<long>(dst, src, strides); break;
+            case ScalarType.Int32: CopyFrom<int>(dst, src, strides); break;
+            case ScalarType.Bool: CopyFrom<bool>(dst, src, strides); break;
+        }
+    }
+
+    static void CopyFrom<TFrom>(Tensor dst, Tensor src, long[] srcStrides) where TFrom : unmanaged
+    {
+        var s = (Storage<TFrom>)src._storage;
+        switch (dst._dtype)
+        {
+            case ScalarType.Float32: CopyTo<TFrom, float>(dst, s, src._offset, srcStrides); break;
+            case ScalarType.Float64: CopyTo<TFrom, double>(dst, s, src._offset, srcStrides); break;
+            case ScalarType.Int64: CopyTo<TFrom, long>(dst, s, src._offset, srcStrides); break;
+            case ScalarType.Int32: CopyTo<TFrom, int>(dst, s, src._offset, srcStrides); break;
+            case ScalarType.Bool: CopyTo<TFrom, bool>(dst, s, src._offset, srcStrides); break;
+        }
+    }
+
+    static void CopyTo<TFrom, TTo>(Tensor dst, Storage<TFrom> src, int srcOffset, long[] srcStrides)
+        where TFrom : unmanaged where TTo : unmanaged
+    {
+        var d = (Storage<TTo>)dst._storage;
+        if (dst._numel == 0) return;
+        Elementwise.CopyStrided<TFrom, TTo>(dst._shape, d.Array, d.Start + dst._offset, dst._strides,
+            src.Array, src.Start + srcOffset, srcStrides);
+    }
+
+    /// <summary>Strides that read <paramref name="t"/> broadcast to <paramref name="shape"/> (0 on broadcast dims).</summary>
+    public static long[] BroadcastStrides(Tensor t, ReadOnlySpan<long> shape)
+    {
+        var strides = new long[shape.Length];
+        int lead = shape.Length - t._shape.Length;
+        if (lead < 0) throw new ArgumentException($"cannot broadcast {ShapeUtil.Format(t._shape)} to {ShapeUtil.Format(shape)}");
+        for (int i = 0; i < t._shape.Length; i++)
+        {
+            long size = t._shape[i];
+            if (size == shape[lead + i]) strides[lead + i] = t._strides[i];
+            else if (size == 1) strides[lead + i] = 0;
+            else
+                throw new ArgumentException(
+                    $"The expanded size of the tensor ({shape[lead + i]}) must match the existing size ({size}) at non-singleton dimension {lead + i}.  Target sizes: {ShapeUtil.Format(shape)}.  Tensor sizes: {ShapeUtil.Format(t._shape)}");
+        }
+        return strides;
+    }
+
+    // ---- binary ----------------------------------------------------------------------------------------------
+
+    /// <summary>Which binary arithmetic op to run.</summary>
+    public enum BinaryKind { Add, Sub, Mul, Div, Max, Min }
+
+    /// <summary>out = a (op) b with broadcasting; both inputs are cast to <paramref name="dtype"/> first.</summary>
+    public static Tensor Binary(BinaryKind kind, Tensor a, Tensor b, ScalarType dtype)
+    {
+        a = Cast(a, dtype);
+        b = Cast(b, dtype);
+        var shape = ShapesEqualOrBroadcast(a, b);
+        var result = Tensor.Empty(dtype, shape);
+        BinaryInto(kind, result, a, b);
+        return result;
+    }
+
+    static long[] ShapesEqualOrBroadcast(Tensor a, Tensor b) =>
+        Tensor.ShapesEqual(a, b) ? a._shape : ShapeUtil.Broadcast(a._shape, b._shape);
+
+    /// <summary>Writes a (op) b into <paramref name="dst"/> (any strides; a and b broadcast to it, same dtype as dst).</summary>
+    public static void BinaryInto(BinaryKind kind, Tensor dst, Tensor a, Tensor b)
+    {
+        switch (dst._dtype)
+        {
+            case ScalarType.Float32: BinaryT<float>(kind, dst, a, b); break;
+            case ScalarType.Float64: BinaryT<double>(kind, dst, a, b); break;
+            case ScalarType.Int64: BinaryT<long>(kind, dst, a, b); break;
+            case ScalarType.Int32: BinaryT<int>(kind, dst, a, b); break;
+            default: throw new NotSupportedException($"\"{kind}\" not implemented for '{dst._dtype.CppScalarName()}'");
+        }
+    }
+
+    static void BinaryT<T>(BinaryKind kind, Tensor dst, Tensor a, Tensor b) where T : unmanaged, System.Numerics.INumber<T>
+    {
+        switch (kind)
+        {
+            case BinaryKind.Add: Run<T, AddOp<T>>(dst, a, b); break;
+            case BinaryKind.Sub: Run<T, SubOp<T>>(dst, a, b); break;
+            case BinaryKind.Mul: Run<T, MulOp<T>>(dst, a, b); break;
+            case BinaryKind.Div: Run<T, DivOp<T>>(dst, a, b); break;
+            case BinaryKind.Max: Run<T, MaxOp<T>>(dst, a, b); break;
+            case BinaryKind.Min: Run<T, MinOp<T>>(dst, a, b); break;
+        }
+    }
+
+    static void Run<T, TOp>(Tensor dst, Tensor a, Tensor b) where T : unmanaged where TOp : IBinaryOp<T>
+    {
+        if (dst._numel == 0) return;
+        var sd = (Storage<T>)dst._storage;
+        var sa = (Storage<T>)a._storage;
+        var sb = (Storage<T>)b._storage;
+        bool dContig = dst.is_contiguous();
+        if (dContig && Tensor.ShapesEqual(a, dst) && a.is_contiguous())
+        {
+            if (Tensor.ShapesEqual(b, dst) && b.is_contiguous())
+            {
+                Elementwise.BinaryParallel<T, TOp>(sa.Array, sa.Start + a._offset, sb.Array, sb.Start + b._offset, sd.Array, sd.Start + dst._offset, dst._numel);
+                return;
+            }
+            if (b._numel == 1)
+            {
+                Elementwise.BinaryScalarRightParallel<T, TOp>(sa.Array, sa.Start + a._offset, sb.Array[sb.Start + b._offset], sd.Array, sd.Start + dst._offset, dst._numel);
+                return;
+            }
+        }
+        Elementwise.BinaryStrided<T, TOp>(dst._shape,
+            sd.Array, sd.Start + dst._offset, dst._strides,
+            sa.Array, sa.Start + a._offset, BroadcastStrides(a, dst._shape),
+            sb.Array, sb.Start + b._offset, BroadcastStrides(b, dst._shape));
+    }
+
+    /// <summary>out = a (op) scalar, computed in <paramref name="dtype"/>.</summary>
+    public static Tensor BinaryScalar(BinaryKind kind, Tensor a, Scalar s, ScalarType dtype, bool scalarLeft = false)
+    {
+        a = Cast(a, dtype);
+        var result = Tensor.Empty(dtype, a._shape);
+        switch (dtype)
+        {
+            case ScalarType.Float32: ScalarT(kind, result, a, s.As<float>(), scalarLeft); break;
+            case ScalarType.Float64: ScalarT(kind, result, a, s.As<double>(), scalarLeft); break;
+            case ScalarType.Int64: ScalarT(kind, result, a, s.As<long>(), scalarLeft); break;
+            case ScalarType.Int32: ScalarT(kind, result, a, s.As<int>(), scalarLeft); break;
+            default: throw new NotSupportedException($"\"{kind}\" not implemented for '{dtype.CppScalarName()}'");
+        }
+        return result;
+    }
+
+    static void ScalarT<T>(BinaryKind kind, Tensor dst, Tensor a, T s, bool left) where T : unmanaged, System.Numerics.INumber<T>
+    {
+        switch (kind)
+        {
+            case BinaryKind.Add: RunScalar<T, AddOp<T>>(dst, a, s, left); break;
+            case BinaryKind.Sub: RunScalar<T, SubOp<T>>(dst, a, s, left); break;
+            case BinaryKind.Mul: RunScalar<T, MulOp<T>>(dst, a, s, left); break;
+            case BinaryKind.Div: RunScalar<T, DivOp<T>>(dst, a, s, left); break;
+            case BinaryKind.Max: RunScalar<T, MaxOp<T>>(dst, a, s, left); break;
+            case BinaryKind.Min: RunScalar<T, MinOp<T>>(dst, a, s, left); break;
+        }
+    }
+
+    static void RunScalar<T, TOp>(Tensor dst, Tensor a, T s, bool left) where T : unmanaged where TOp : IBinaryOp<T>
+    {
+        if (dst._numel == 0) return;
+        var sd = (Storage<T>)dst._storage;
+        var sa = (Storage<T>)a._storage;
+        if (!left && a.is_contiguous() && dst.is_contiguous())
+        {
+            Elementwise.BinaryScalarRightParallel<T, TOp>(sa.Array, sa.Start + a._offset, s, sd.Array, sd.Start + dst._offset, dst._numel);
+            return;
+        }
+        var one = new[] { s };
+        var zeros = new long[dst._shape.Length];
+        if (left)
+            Elementwise.BinaryStrided<T, TOp>(dst._shape, sd.Array, sd.Start + dst._offset, dst._strides, one, 0, zeros, sa.Array, sa.Start + a._offset, a._strides);
+        else
+            Elementwise.BinaryStrided<T, TOp>(dst._shape, sd.Array, sd.Start + dst._offset, dst._strides, sa.Array, sa.Start + a._offset, a._strides, one, 0, zeros);
+    }
+
+    // ---- unary (generic struct ops) ------------------------------------------------------------------------------
+
+    /// <summary>Which simple unary op to run.</summary>
+    public enum UnaryKind { Neg, Abs, Relu, Sign }
+
+    public static Tensor Unary(UnaryKind kind, Tensor a)
+    {
+        var result = Tensor.Empty(a._dtype, a._shape);
+        switch (a._dtype)
+        {
+            case ScalarType.Float32: UnaryT<float>(kind, result, a); break;
+            case ScalarType.Float64: UnaryT<double>(kind, result, a); break;
+            case ScalarType.Int64: UnaryT<long>(kind, result, a); break;
+            case ScalarType.Int32: UnaryT<int>(kind, result, a); break;
+            default: throw new NotSupportedException($"\"{kind}\" not implemented for 'Bool'");
+        }
+        return result;
+    }
+
+    static void UnaryT<T>(UnaryKind kind, Tensor dst, Tensor a) where T : unmanaged, System.Numerics.INumber<T>
+    {
+        switch (kind)
+        {
+            case UnaryKind.Neg: RunUnary<T, NegOp<T>>(dst, a); break;
+            case UnaryKind.Abs: RunUnary<T, AbsOp<T>>(dst, a); break;
+            case UnaryKind.Relu: RunUnary<T, ReluOp<T>>(dst, a); break;
+            case UnaryKind.Sign: RunUnary<T, SignOp<T>>(dst, a); break;
+        }
+    }
+
+    static void RunUnary<T, TOp>(Tensor dst, Tensor a) where T : unmanaged where TOp : IUnaryOp<T>
+    {
+        if (dst._numel == 0) return;
+        var sd = (Storage<T>)dst._storage;
+        var sa = (Storage<T>)a._storage;
+        if (a.is_contiguous() && dst.is_contiguous())
+            Elementwise.UnaryParallel<T, TOp>(sa.Array, sa.Start + a._offset, sd.Array, sd.Start + dst._offset, dst._numel);
+        else
+            Elementwise.UnaryStrided<T, TOp>(dst._shape, sd.Array, sd.Start + dst._offset, dst._strides, sa.Array, sa.Start + a._offset, a._strides);
+    }
+
+    // ---- comparisons -------------------------------------------------------------------------------------------------
+
+    /// <summary>Which comparison to run.</summary>
+    public enum CompareKind { Eq, Ne, Lt, Le, Gt, Ge }
+
+    public static Tensor Compare(CompareKind kind, Tensor a, Tensor b)
+    {
+        var dtype = ResultType(a, b);
+        a = Cast(a, dtype);
+        b = Cast(b, dtype);
+        var shape = ShapesEqualOrBroadcast(a, b);
+        var result = Tensor.Empty(ScalarType.Bool, shape);
+        if (result._numel == 0) return result;
+        switch (dtype)
+        {
+            case ScalarType.Float32: CompareT<float>(kind, result, a, b); break;
+            case ScalarType.Float64: CompareT<double>(kind, result, a, b); break;
+            case ScalarType.Int64: CompareT<long>(kind, result, a, b); break;
+            case ScalarType.Int32: CompareT<int>(kind, result, a, b); break;
+            case ScalarType.Bool: CompareT<int>(kind, result, Cast(a, ScalarType.Int32), Cast(b, ScalarType.Int32)); break;
+        }
+        return result;
+    }
+
+    static void CompareT<T>(CompareKind kind, Tensor dst, Tensor a, Tensor b) where T : unmanaged, System.Numerics.INumber<T>
+    {
+        switch (kind)
+        {
+            case CompareKind.Eq: RunCompare<T, EqOp<T>>(dst, a, b); break;
+            case CompareKind.Ne: RunCompare<T, NeOp<T>>(dst, a, b); break;
+            case CompareKind.Lt: RunCompare<T, LtOp<T>>(dst, a, b); break;
+            case CompareKind.Le: RunCompare<T, LeOp<T>>(dst, a, b); break;
+            case CompareKind.Gt: RunCompare<T, GtOp<T>>(dst, a, b); break;
+            case CompareKind.Ge: RunCompare<T, GeOp<T>>(dst, a, b); break;
+        }
+    }
+
+    static void RunCompare<T, TOp>(Tensor dst, Tensor a, Tensor b) where T : unmanaged where TOp : ICompareOp<T>
+    {
+        var sd = (Storage<bool>)dst._storage;
+        var sa = (Storage<T>)a._storage;
+        var sb = (Storage<T>)b._storage;
+        Elementwise.CompareStrided<T, TOp>(dst._shape, sd.Array, sd.Start + dst._offset, dst._strides,
+            sa.Array, sa.Start + a._offset, BroadcastStrides(a, dst._shape),
+            sb.Array, sb.Start + b._offset, BroadcastStrides(b, dst._shape));
+    }
+}

@@ -1,0 +1,330 @@
+using Nabla.Autograd;
+using Nabla.Kernels.Cpu;
+
+namespace Nabla.Ops;
+
+// Matrix products. Operands are passed to the GEMM with their own strides, so transposed views (as in every
+// backward rule: grad @ b.T, a.T @ grad) are never copied.
+
+internal static class Linalg
+{
+    static ScalarType CheckTypes(Tensor a, Tensor b, string op)
+    {
+        if (a._dtype != b._dtype)
+            throw new InvalidOperationException($"expected m1 and m2 to have the same dtype, but got: {a._dtype.CppScalarName().ToLowerInvariant()} != {b._dtype.CppScalarName().ToLowerInvariant()}");
+        if (!a._dtype.IsFloatingPoint())
+            throw new NotSupportedException($"\"{op}\" not implemented for '{a._dtype.CppScalarName()}'");
+        return a._dtype;
+    }
+
+    /// <summary>Raw 2-D product into a new contiguous tensor (no autograd).</summary>
+    public static Tensor MmRaw(Tensor a, Tensor b)
+    {
+        int m = (int)a._shape[0], k = (int)a._shape[1], n = (int)b._shape[1];
+        var c = new Tensor(a._dtype, new long[] { m, n }, zero: false);
+        MmInto(a, b, c, 0f);
+        return c;
+    }
+
+    static void MmInto(Tensor a, Tensor b, Tensor c, float beta)
+    {
+        int m = (int)a._shape[0], k = (int)a._shape[1], n = (int)b._shape[1];
+        if (a._dtype == ScalarType.Float32)
+        {
+            var sa = (Storage<float>)a._storage; var sb = (Storage<float>)b._storage; var sc = (Storage<float>)c._storage;
+            Gemm.Matmul(m, n, k, Operand(sa.Array, sa.Start + a._offset, a), (int)a._strides[0], (int)a._strides[1],
+                Operand(sb.Array, sb.Start + b._offset, b), (int)b._strides[0], (int)b._strides[1],
+                sc.Array.AsSpan(sc.Start + c._offset, c._numel), n, 1f, beta);
+        }
+        else
+        {
+            var sa = (Storage<double>)a._storage; var sb = (Storage<double>)b._storage; var sc = (Storage<double>)c._storage;
+            Gemm.Matmul(m, n, k, Operand(sa.Array, sa.Start + a._offset, a), (int)a._strides[0], (int)a._strides[1],
+                Operand(sb.Array, sb.Start + b._offset, b), (int)b._strides[0], (int)b._strides[1],
+                sc.Array.AsSpan(sc.Start + c._offset, c._numel), n, 1.0, beta);
+        }
+    }
+
+    static ReadOnlySpan<T> Operand<T>(T[] array, int start, Tensor t)
+    {
+        if (t._numel == 0) return ReadOnlySpan<T>.Empty;
+        long reach = 1;
+        for (int i = 0; i < t._shape.Length; i++) reach += (t._shape[i] - 1) * t._strides[i];
+        return new ReadOnlySpan<T>(array, start, (int)reach);
+    }
+
+    public static Tensor Mm(Tensor a, Tensor b)
+    {
+        if (a._shape.Length != 2) throw new ArgumentException($"self must be a matrix");
+        if (b._shape.Length != 2) throw new ArgumentException($"mat2 must be a matrix");
+        if (a._shape[1] != b._shape[0])
+            throw new ArgumentException(
+                $"mat1 and mat2 shapes cannot be multiplied ({a._shape[0]}x{a._shape[1]} and {b._shape[0]}x{b._shape[1]})");
+        CheckTypes(a, b, "addmm_impl_cpu_");
+        var result = MmRaw(a, b);
+        if (Autograd.Autograd.ShouldRecord(a, b))
+        {
+            var node = new MmBackward0(a, b);
+            node.SetNextEdges(a, b);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    /// <summary>beta * input + alpha * (a @ b) (AddmmBackward0).</summary>
+    public static Tensor Addmm(Tensor input, Tensor a, Tensor b, Scalar beta, Scalar alpha)
+    {
+        if (a._shape.Length != 2 || b._shape.Length != 2) throw new ArgumentException("mat1 and mat2 must be matrices");
+        if (a._shape[1] != b._shape[0])
+            throw new ArgumentException(
+                $"mat1 and mat2 shapes cannot be multiplied ({a._shape[0]}x{a._shape[1]} and {b._shape[0]}x{b._shape[1]})");
+        CheckTypes(a, b, "addmm_impl_cpu_");
+        var outShape = new[] { a._shape[0], b._shape[1] };
+        var c = Tensor.Empty(a._dtype, outShape);
+        Dispatch.CopyInto(c, beta.Value == 1 ? input : Dispatch.BinaryScalar(Dispatch.BinaryKind.Mul, input, beta, input._dtype));
+        if (alpha.Value == 1) MmInto(a, b, c, 1f);
+        else
+        {
+            var p = MmRaw(a, b);
+            Dispatch.BinaryInto(Dispatch.BinaryKind.Add, c, c, Dispatch.BinaryScalar(Dispatch.BinaryKind.Mul, p, alpha, p._dtype));
+        }
+        if (Autograd.Autograd.ShouldRecord(new[] { input, a, b }))
+        {
+            var node = new AddmmBackward0(input, a, b, beta, alpha);
+            node.SetNextEdges(new Tensor?[] { input, a, b });
+            Autograd.Autograd.SetHistory(c, node);
+        }
+        return c;
+    }
+
+    public static Tensor Bmm(Tensor a, Tensor b)
+    {
+        if (a._shape.Length != 3) throw new ArgumentException($"batch1 must be a 3D tensor");
+        if (b._shape.Length != 3) throw new ArgumentException($"batch2 must be a 3D tensor");
+        if (a._shape[0] != b._shape[0] || a._shape[2] != b._shape[1])
+            throw new ArgumentException(
+                $"Expected size for first two dimensions of batch2 tensor to be: [{a._shape[0]}, {a._shape[2]}] but got: [{b._shape[0]}, {b._shape[1]}].");
+        CheckTypes(a, b, "bmm");
+        var result = BmmRaw(a, b);
+        if (Autograd.Autograd.ShouldRecord(a, b))
+        {
+            var node = new BmmBackward0(a, b);
+            node.SetNextEdges(a, b);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    static Tensor BmmRaw(Tensor a, Tensor b)
+    {
+        int batch = (int)a._shape[0], m = (int)a._shape[1], k = (int)a._shape[2], n = (int)b._shape[2];
+        var c = new Tensor(a._dtype, new long[] { batch, m, n }, zero: false);
+        if (c._numel == 0) return c;
+        if (a._dtype == ScalarType.Float32)
+        {
+            var sa = (Storage<float>)a._storage; var sb = (Storage<float>)b._storage; var sc = (Storage<float>)c._storage;
+            Gemm.BatchedMatmul(batch, m, n, k, Operand(sa.Array, sa.Start + a._offset, a), a._strides[0], (int)a._strides[1], (int)a._strides[2],
+                Operand(sb.Array, sb.Start + b._offset, b), b._strides[0], (int)b._strides[1], (int)b._strides[2],
+                sc.Array.AsSpan(sc.Start, c._numel), (long)m * n, n);
+        }
+        else
+        {
+            var sa = (Storage<double>)a._storage; var sb = (Storage<double>)b._storage; var sc = (Storage<double>)c._storage;
+            Gemm.BatchedMatmul(batch, m, n, k, Operand(sa.Array, sa.Start + a._offset, a), a._strides[0], (int)a._strides[1], (int)a._strides[2],
+                Operand(sb.Array, sb.Start + b._offset, b), b._strides[0], (int)b._strides[1], (int)b._strides[2],
+                sc.Array.AsSpan(sc.Start, c._numel), (long)m * n, n);
+        }
+        return c;
+    }
+
+    public static Tensor Dot(Tensor a, Tensor b)
+    {
+        if (a._shape.Length != 1 || b._shape.Length != 1)
+            throw new ArgumentException($"1D tensors expected, but got {a._shape.Length}D and {b._shape.Length}D tensors");
+        if (a._shape[0] != b._shape[0])
+            throw new ArgumentException($"inconsistent tensor size, expected tensor [{a._shape[0]}] and src [{b._shape[0]}] to have the same number of elements, but got {a._shape[0]} and {b._shape[0]} elements respectively");
+        CheckTypes(a, b, "dot");
+        Tensor result;
+        using (torch.no_grad()) result = MmRaw(a.unsqueeze(0), b.unsqueeze(1)).reshape(System.Array.Empty<long>());
+        result = new Tensor(result._storage, System.Array.Empty<long>(), System.Array.Empty<long>(), result._offset);
+        if (Autograd.Autograd.ShouldRecord(a, b))
+        {
+            var node = new DotBackward0(a, b);
+            node.SetNextEdges(a, b);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    public static Tensor Mv(Tensor a, Tensor v)
+    {
+        if (a._shape.Length != 2 || v._shape.Length != 1)
+            throw new ArgumentException($"vector + matrix @ vector expected, got 1, {a._shape.Length}, {v._shape.Length}");
+        if (a._shape[1] != v._shape[0])
+            throw new ArgumentException($"size mismatch, got input ({a._shape[0]}), mat ({a._shape[0]}x{a._shape[1]}), vec ({v._shape[0]})");
+        CheckTypes(a, v, "mv");
+        Tensor result;
+        using (torch.no_grad()) result = MmRaw(a, v.unsqueeze(1));
+        result = new Tensor(result._storage, new[] { a._shape[0] }, new long[] { 1 }, 0);
+        if (Autograd.Autograd.ShouldRecord(a, v))
+        {
+            var node = new MvBackward0(a, v);
+            node.SetNextEdges(a, v);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    /// <summary>torch.matmul: dot, mv, mm, or broadcast batched products, chosen by the operands' ranks.</summary>
+    public static Tensor Matmul(Tensor a, Tensor b)
+    {
+        int ra = a._shape.Length, rb = b._shape.Length;
+        if (ra == 0 || rb == 0)
+            throw new ArgumentException($"both arguments to matmul need to be at least 1D, but they are {ra}D and {rb}D");
+        if (ra == 1 && rb == 1) return Dot(a, b);
+        if (ra == 2 && rb == 1) return Mv(a, b);
+        if (ra == 1 && rb == 2)
+        {
+            if (a._shape[0] != b._shape[0])
+                throw new ArgumentException($"size mismatch, got input ({b._shape[1]}), mat ({b._shape[1]}x{b._shape[0]}), vec ({a._shape[0]})");
+            return Mm(a.unsqueeze(0), b).squeeze(0);
+        }
+        if (ra == 2 && rb == 2) return Mm(a, b);
+        // Batched: fold leading dims of a into rows when b is a matrix; else broadcast batch dims and use bmm.
+        if (rb <= 2 && ra >= 3)
+        {
+            var bm = rb == 1 ? b.unsqueeze(1) : b;
+            var lead = a._shape[..^1];
+            var rows = a.reshape(-1, a._shape[^1]);
+            if (rows._shape[1] != bm._shape[0])
+                throw new ArgumentException(
+                    $"mat1 and mat2 shapes cannot be multiplied ({rows._shape[0]}x{rows._shape[1]} and {bm._shape[0]}x{bm._shape[1]})");
+            var prod = Mm(rows, bm);
+            var outShape = rb == 1 ? lead : lead.Append(bm._shape[1]).ToArray();
+            return Views.Reshape(prod, outShape);
+        }
+        var a3 = ra == 1 ? a.unsqueeze(0) : a;
+        var b3 = rb == 1 ? b.unsqueeze(1) : b;
+        var batchA = a3._shape[..^2];
+        var batchB = b3._shape[..^2];
+        var batch = ShapeUtil.Broadcast(batchA, batchB);
+        long bsz = 1;
+        foreach (var s in batch) bsz *= s;
+        long m = a3._shape[^2], k = a3._shape[^1], k2 = b3._shape[^2], n = b3._shape[^1];
+        if (k != k2)
+            throw new ArgumentException($"Expected size for first two dimensions of batch2 tensor to be: [{bsz}, {k}] but got: [{bsz}, {k2}].");
+        var ea = a3.expand(batch.Append(m).Append(k).ToArray()).reshape(bsz, m, k);
+        var eb = b3.expand(batch.Append(k).Append(n).ToArray()).reshape(bsz, k, n);
+        var r = Bmm(ea, eb);
+        var shape = batch.ToList();
+        if (ra > 1) shape.Add(m);
+        if (rb > 1) shape.Add(n);
+        return Views.Reshape(r, shape.ToArray());
+    }
+}
+
+/// <summary>Backward of mm: grad @ b.T and a.T @ grad.</summary>
+internal sealed class MmBackward0 : Node
+{
+    SavedTensor _self, _mat2;
+    public MmBackward0(Tensor self, Tensor mat2)
+    {
+        if (Autograd.Autograd.ShouldRecord(mat2)) _self = new SavedTensor(self);
+        if (Autograd.Autograd.ShouldRecord(self)) _mat2 = new SavedTensor(mat2);
+    }
+    public override string name() => "MmBackward0";
+    protected internal override Tensor?[] Apply(Tensor?[] g)
+    {
+        var grad = g[0]!;
+        return new[]
+        {
+            NeedsInputGrad(0) ? grad.mm(_mat2.Unpack(this).t()) : null,
+            NeedsInputGrad(1) ? _self.Unpack(this).t().mm(grad) : null,
+        };
+    }
+    protected internal override void ReleaseVariables() { _self.Release(); _mat2.Release(); }
+}
+
+/// <summary>Backward of addmm.</summary>
+internal sealed class AddmmBackward0 : Node
+{
+    SavedTensor _mat1, _mat2;
+    readonly long[] _selfShape;
+    readonly ScalarType _selfType;
+    readonly Scalar _beta, _alpha;
+    public AddmmBackward0(Tensor self, Tensor mat1, Tensor mat2, Scalar beta, Scalar alpha)
+    {
+        if (Autograd.Autograd.ShouldRecord(mat2)) _mat1 = new SavedTensor(mat1);
+        if (Autograd.Autograd.ShouldRecord(mat1)) _mat2 = new SavedTensor(mat2);
+        _selfShape = self._shape; _selfType = self._dtype; _beta = beta; _alpha = alpha;
+    }
+    public override string name() => "AddmmBackward0";
+    protected internal override Tensor?[] Apply(Tensor?[] g)
+    {
+        var grad = g[0]!;
+        Tensor? gs = null, g1 = null, g2 = null;
+        if (NeedsInputGrad(0)) gs = Reduce.HandleBroadcast(_beta.Value == 1 ? grad : grad.mul(_beta), _selfShape, _selfType);
+        if (NeedsInputGrad(1)) { g1 = grad.mm(_mat2.Unpack(this).t()); if (_alpha.Value != 1) g1 = g1.mul(_alpha); }
+        if (NeedsInputGrad(2)) { g2 = _mat1.Unpack(this).t().mm(grad); if (_alpha.Value != 1) g2 = g2.mul(_alpha); }
+        return new[] { gs, g1, g2 };
+    }
+    protected internal override void ReleaseVariables() { _mat1.Release(); _mat2.Release(); }
+}
+
+/// <summary>Backward of bmm.</summary>
+internal sealed class BmmBackward0 : Node
+{
+    SavedTensor _self, _mat2;
+    public BmmBackward0(Tensor self, Tensor mat2)
+    {
+        if (Autograd.Autograd.ShouldRecord(mat2)) _self = new SavedTensor(self);
+        if (Autograd.Autograd.ShouldRecord(self)) _mat2 = new SavedTensor(mat2);
+    }
+    public override string name() => "BmmBackward0";
+    protected internal override Tensor?[] Apply(Tensor?[] g)
+    {
+        var grad = g[0]!;
+        return new[]
+        {
+            NeedsInputGrad(0) ? grad.bmm(_mat2.Unpack(this).transpose(1, 2)) : null,
+            NeedsInputGrad(1) ? _self.Unpack(this).transpose(1, 2).bmm(grad) : null,
+        };
+    }
+    protected internal override void ReleaseVariables() { _self.Release(); _mat2.Release(); }
+}
+
+/// <summary>Backward of dot.</summary>
+internal sealed class DotBackward0 : Node
+{
+    SavedTensor _self, _other;
+    public DotBackward0(Tensor self, Tensor other) { _self = new SavedTensor(self); _other = new SavedTensor(other); }
+    public override string name() => "DotBackward0";
+    protected internal override Tensor?[] Apply(Tensor?[] g)
+    {
+        var grad = g[0]!;
+        return new[]
+        {
+            NeedsInputGrad(0) ? grad * _other.Unpack(this) : null,
+            NeedsInputGrad(1) ? grad * _self.Unpack(this) : null,
+        };
+    }
+    protected internal override void ReleaseVariables() { _self.Release(); _other.Release(); }
+}
+
+/// <summary>Backward of mv.</summary>
+internal sealed class MvBackward0 : Node
+{
+    SavedTensor _self, _vec;
+    public MvBackward0(Tensor self, Tensor vec) { _self = new SavedTensor(self); _vec = new SavedTensor(vec); }
+    public override string name() => "MvBackward0";
+    protected internal override Tensor?[] Apply(Tensor?[] g)
+    {
+        var grad = g[0]!;
+        return new[]
+        {
+            NeedsInputGrad(0) ? grad.unsqueeze(1).mm(_vec.Unpack(this).unsqueeze(0)) : null,
+            NeedsInputGrad(1) ? _self.Unpack(this).t().mv(grad) : null,
+        };
+    }
+    protected internal override void ReleaseVariables() { _self.Release(); _vec.Release(); }
+}

@@ -1,0 +1,154 @@
+using Nabla.Autograd;
+using Nabla.Kernels.Cpu;
+
+namespace Nabla.Ops;
+
+internal static class Reductions
+{
+    /// <summary>Wraps and sorts reduction dims; an empty list means all dims.</summary>
+    public static bool[] DimMask(long[]? dims, int rank)
+    {
+        var mask = new bool[rank];
+        if (dims is null || dims.Length == 0)
+        {
+            Array.Fill(mask, true);
+            return mask;
+        }
+        foreach (var d in dims)
+        {
+            int w = ShapeUtil.WrapDim(d, rank);
+            if (rank == 0) continue;
+            if (mask[w]) throw new ArgumentException($"dim {w} appears multiple times in the list of dims");
+            mask[w] = true;
+        }
+        return mask;
+    }
+
+    static long[] ReducedShape(long[] shape, bool[] mask, bool keepdim)
+    {
+        var result = new List<long>();
+        for (int i = 0; i < shape.Length; i++)
+        {
+            if (!mask[i]) result.Add(shape[i]);
+            else if (keepdim) result.Add(1);
+        }
+        return result.ToArray();
+    }
+
+    /// <summary>Raw sum over the masked dims (no autograd), in <paramref name="dtype"/>.</summary>
+    public static Tensor SumRaw(Tensor x, bool[] mask, bool keepdim, ScalarType dtype)
+    {
+        var outShape = ReducedShape(x._shape, mask, keepdim);
+        if (x._dtype != dtype) x = Dispatch.ToDType(x, dtype);
+        int rank = x._shape.Length;
+        // Move reduced dims to a single block: if they are already one contiguous run, (outer, reduce, inner) works
+        // on the contiguous data; otherwise permute them to the end first.
+        int first = Array.IndexOf(mask, true), last = Array.LastIndexOf(mask, true);
+        bool block = first >= 0;
+        for (int i = first; block && i <= last; i++) block &= mask[i];
+        Tensor src;
+        long outer = 1, reduce = 1, inner = 1;
+        if (first < 0)
+        {
+            src = x.ContiguousRaw();
+            outer = x._numel;
+        }
+        else if (block)
+        {
+            src = x.ContiguousRaw();
+            for (int i = 0; i < rank; i++)
+            {
+                if (i < first) outer *= x._shape[i];
+                else if (i <= last) reduce *= x._shape[i];
+                else inner *= x._shape[i];
+            }
+        }
+        else
+        {
+            var perm = new List<long>();
+            for (int i = 0; i < rank; i++) if (!mask[i]) { perm.Add(i); outer *= x._shape[i]; }
+            for (int i = 0; i < rank; i++) if (mask[i]) { perm.Add(i); reduce *= x._shape[i]; }
+            using (torch.no_grad()) src = Views.Permute(x, perm.ToArray()).ContiguousRaw();
+        }
+        var result = new Tensor(dtype, outShape, zero: false);
+        switch (dtype)
+        {
+            case ScalarType.Float32: Reduction.SumMiddle(src.Contiguous<float>(), result.Contiguous<float>(), (int)outer, (int)reduce, (int)inner); break;
+            case ScalarType.Float64: Reduction.SumMiddle(src.Contiguous<double>(), result.Contiguous<double>(), (int)outer, (int)reduce, (int)inner); break;
+            case ScalarType.Int64: Reduction.SumMiddle(src.Contiguous<long>(), result.Contiguous<long>(), (int)outer, (int)reduce, (int)inner); break;
+            default: throw new NotSupportedException($"sum is not implemented for {dtype}");
+        }
+        return result;
+    }
+
+    static ScalarType SumType(ScalarType t, ScalarType? dtype) => dtype ?? (t.IsFloatingPoint() ? t : ScalarType.Int64);
+
+    public static Tensor Sum(Tensor x, long[]? dims, bool keepdim, ScalarType? dtype)
+    {
+        bool all = dims is null;
+        var mask = DimMask(dims, x._shape.Length);
+        var result = SumRaw(x, mask, keepdim, SumType(x._dtype, dtype));
+        if (Autograd.Autograd.ShouldRecord(x) && result._dtype.IsFloatingPoint())
+        {
+            var node = new SumBackward(x._shape, x._dtype, mask, keepdim, all ? "SumBackward0" : "SumBackward1", 1.0);
+            node.SetNextEdges(x);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    public static Tensor Mean(Tensor x, long[]? dims, bool keepdim, ScalarType? dtype)
+    {
+        var outType = dtype ?? x._dtype;
+        if (!outType.IsFloatingPoint())
+            throw new InvalidOperationException(
+                $"mean(): could not infer output dtype. Input dtype must be either a floating point or complex dtype. Got: {x._dtype.CppScalarName()}");
+        bool all = dims is null;
+        var mask = DimMask(dims, x._shape.Length);
+        long count = 1;
+        for (int i = 0; i < mask.Length; i++) if (mask[i]) count *= x._shape[i];
+        var sum = SumRaw(x, mask, keepdim, outType);
+        var result = Dispatch.BinaryScalar(Dispatch.BinaryKind.Div, sum, (double)count, outType);
+        if (Autograd.Autograd.ShouldRecord(x))
+        {
+            var node = new SumBackward(x._shape, x._dtype, mask, keepdim, all ? "MeanBackward0" : "MeanBackward1", 1.0 / count);
+            node.SetNextEdges(x);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    /// <summary>Re-inserts reduced dims of size 1 so a reduced gradient broadcasts against the input.</summary>
+    public static Tensor Unsqueeze(Tensor grad, bool[] mask, bool keepdim)
+    {
+        if (keepdim) return grad;
+        for (int i = 0; i < mask.Length; i++)
+            if (mask[i]) grad = grad.unsqueeze(i);
+        return grad;
+    }
+}
+
+/// <summary>Backward of sum and mean: expand the (scaled) gradient back to the input's shape.</summary>
+internal sealed class SumBackward : Node
+{
+    readonly long[] _selfShape;
+    readonly ScalarType _selfType;
+    readonly bool[] _mask;
+    readonly bool _keepdim;
+    readonly string _name;
+    readonly double _scale;
+
+    public SumBackward(long[] selfShape, ScalarType selfType, bool[] mask, bool keepdim, string name, double scale)
+    {
+        _selfShape = selfShape; _selfType = selfType; _mask = mask; _keepdim = keepdim; _name = name; _scale = scale;
+    }
+
+    public override string name() => _name;
+
+    protected internal override Tensor?[] Apply(Tensor?[] g)
+    {
+        var grad = Reductions.Unsqueeze(g[0]!, _mask, _keepdim);
+        if (_scale != 1.0) grad = grad.mul(_scale);
+        return new[] { Reduce.CastGrad(grad.expand(_selfShape), _selfType) };
+    }
+}

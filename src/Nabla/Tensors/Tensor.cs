@@ -1,0 +1,143 @@
+using System.Runtime.CompilerServices;
+using Nabla.Autograd;
+
+namespace Nabla;
+
+/// <summary>
+/// An n-dimensional array that can record the operations done on it for automatic differentiation, as
+/// <c>torch.Tensor</c>. Storage, shape, strides and offset describe the data (views share storage);
+/// <see cref="grad_fn"/>, <see cref="requires_grad"/> and <see cref="grad"/> describe its place in the graph.
+/// Tensors are garbage collected: <see cref="Dispose"/> only hands buffers back early.
+/// </summary>
+public sealed partial class Tensor : IDisposable
+{
+    internal Storage _storage;
+    internal long[] _shape;
+    internal long[] _strides;
+    internal int _offset;
+    internal readonly ScalarType _dtype;
+    internal int _numel;
+
+    // Autograd metadata (Note [Autograd metadata inline]: kept on the tensor itself, not in a side object,
+    // so creating a tensor is one object plus its shape arrays).
+    internal Node? _gradFn;
+    internal int _outputNr;
+    internal bool _requiresGrad;          // the leaf flag; non-leaves require grad through their grad_fn
+    internal Tensor? _grad;
+    internal bool _retainsGrad;
+    internal AccumulateGrad? _gradAccumulator;
+    internal List<Func<Tensor, Tensor?>>? _hooks;
+    internal Tensor? _base;               // the tensor this one is a view of (null if not a view)
+    internal bool _isInference;
+    internal bool _isParameter;
+
+    internal Tensor(Storage storage, long[] shape, long[] strides, int offset)
+    {
+        _storage = storage;
+        _shape = shape;
+        _strides = strides;
+        _offset = offset;
+        _dtype = storage.DType;
+        _numel = ShapeUtil.Numel(shape);
+        if (GradMode.IsInferenceMode) _isInference = true;
+    }
+
+    /// <summary>A fresh contiguous tensor of the given shape (zero-filled unless <paramref name="zero"/> is false).</summary>
+    internal Tensor(ScalarType dtype, long[] shape, bool zero = true)
+        : this(Storage.Allocate(dtype, ShapeUtil.Numel(shape), zero), shape, ShapeUtil.ContiguousStrides(shape), 0)
+    {
+    }
+
+    internal static Tensor Empty(ScalarType dtype, long[] shape) => new(dtype, shape, zero: false);
+
+    // ---- layout -------------------------------------------------------------------------------------------
+
+    /// <summary>The sizes of each dimension (a copy).</summary>
+    public long[] shape => (long[])_shape.Clone();
+
+    /// <summary>The sizes of each dimension, as <c>size()</c> in PyTorch.</summary>
+    public long[] size() => shape;
+
+    /// <summary>The size of dimension <paramref name="dim"/> (negative counts from the end).</summary>
+    public long size(long dim) => _shape[ShapeUtil.WrapDim(dim, _shape.Length)];
+
+    /// <summary>The strides of each dimension, in elements.</summary>
+    public long[] stride() => (long[])_strides.Clone();
+
+    /// <summary>The stride of dimension <paramref name="dim"/>.</summary>
+    public long stride(long dim) => _strides[ShapeUtil.WrapDim(dim, _shape.Length)];
+
+    /// <summary>Offset of the first element inside the storage, in elements.</summary>
+    public long storage_offset() => _offset;
+
+    /// <summary>Number of dimensions.</summary>
+    public long dim() => _shape.Length;
+
+    /// <summary>Number of dimensions (TorchSharp's property spelling).</summary>
+    public long Dimensions => _shape.Length;
+
+    /// <summary>Number of dimensions (<c>ndim</c>).</summary>
+    public long ndim => _shape.Length;
+
+    /// <summary>Total number of elements.</summary>
+    public long numel() => _numel;
+
+    /// <summary>Total number of elements (TorchSharp's property spelling).</summary>
+    public long NumberOfElements => _numel;
+
+    /// <summary>The element type.</summary>
+    public ScalarType dtype => _dtype;
+
+    /// <summary>True when the elements are laid out in row-major order with no gaps.</summary>
+    public bool is_contiguous() => ShapeUtil.IsContiguous(_shape, _strides);
+
+    /// <summary>True for float32/float64 tensors.</summary>
+    public bool is_floating_point() => _dtype.IsFloatingPoint();
+
+    /// <summary>The device: always <c>cpu</c> today.</summary>
+    public string device => "cpu";
+
+    /// <summary>True when this tensor was created in <c>torch.inference_mode()</c>.</summary>
+    public bool is_inference() => _isInference;
+
+    /// <summary>The version counter: how many in-place writes the shared storage has seen.</summary>
+    public long _version
+    {
+        get
+        {
+            if (_isInference) throw new InvalidOperationException("Inference tensors do not track version counter.");
+            return _storage.Version;
+        }
+    }
+
+    internal void BumpVersion() => _storage.Version++;
+
+    internal bool IsView => _base is not null;
+
+    /// <summary>The storage span starting at element 0 of the storage (not at this tensor's offset).</summary>
+    internal Span<T> StorageSpan<T>() where T : unmanaged => ((Storage<T>)_storage).Span;
+
+    /// <summary>The elements of a contiguous tensor, in order. The caller must ensure contiguity.</summary>
+    internal Span<T> Contiguous<T>() where T : unmanaged
+    {
+        var s = (Storage<T>)_storage;
+        return new Span<T>(s.Array, s.Start + _offset, _numel);
+    }
+
+    internal void CheckDType<T>() where T : unmanaged
+    {
+        if (DTypeOf<T>.Value != _dtype)
+            throw new InvalidOperationException($"expected scalar type {DTypeOf<T>.Value.CppScalarName()} but found {_dtype.CppScalarName()}");
+    }
+
+    /// <summary>
+    /// Exists so TorchSharp code written with <c>using var t = ...</c> ports unchanged. Tensors are garbage collected;
+    /// Dispose releases nothing today and is never required for correctness.
+    /// </summary>
+    public void Dispose()
+    {
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool ShapesEqual(Tensor a, Tensor b) => a._shape.AsSpan().SequenceEqual(b._shape);
+}
