@@ -160,16 +160,14 @@ public sealed class Generator
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private double UniformDouble01() => (Draw64() & 0x1FFFFFFFFFFFFFUL) * DoubleDivisor;
 
-    // PyTorch's x86-64 kernels are compiled by GCC with FMA enabled and floating-point contraction on, so
-    // `a * b + c` in these kernels becomes a fused multiply-add. Reproduced with explicit FusedMultiplyAdd.
-    internal static bool ContractFloat = true;
-    internal static bool ContractDouble = true;
+    // PyTorch's x86-64 kernels are built by GCC with FMA available and floating-point contraction on, so each
+    // `a * b + c` in them is a fused multiply-add (checked against PyTorch for uniform_(from, to) in both dtypes,
+    // normal_(mean, std) on both paths, and inside avx_mathfun's log and sincos).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float MulAdd(float a, float b, float c) => MathF.FusedMultiplyAdd(a, b, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float MulAdd(float a, float b, float c) => ContractFloat ? MathF.FusedMultiplyAdd(a, b, c) : a * b + c;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double MulAdd(double a, double b, double c) => ContractDouble ? Math.FusedMultiplyAdd(a, b, c) : a * b + c;
+    private static double MulAdd(double a, double b, double c) => Math.FusedMultiplyAdd(a, b, c);
 
     // ------------------------------------------------------------------ uniform
 
@@ -228,6 +226,7 @@ public sealed class Generator
     /// </summary>
     internal void FillNormal(Span<float> dst, double mean, double std)
     {
+        CheckStd(std);
         lock (_lock)
         {
             int n = dst.Length;
@@ -259,6 +258,7 @@ public sealed class Generator
     /// </summary>
     internal void FillNormal(Span<double> dst, double mean, double std)
     {
+        CheckStd(std);
         lock (_lock)
         {
             int n = dst.Length;
@@ -280,6 +280,12 @@ public sealed class Generator
                 NormalFill16(tail, mean, std);
             }
         }
+    }
+
+    private static void CheckStd(double std)
+    {
+        if (!(std >= 0))
+            throw new ArgumentOutOfRangeException(nameof(std), std, "normal_ expects std >= 0.0");
     }
 
     /// <summary>PyTorch's <c>normal_fill_16&lt;double&gt;</c>: uniforms in place to 16 normals.</summary>

@@ -164,14 +164,30 @@ public class GeneratorTests
     }
 
     [Fact]
+    public void Normal_MeanStd_ScalarPathRepeated()
+    {
+        var gf = new Generator(0);
+        var gd = new Generator(0);
+        var f = new float[15 * 40];
+        var d = new double[15 * 40];
+        for (int k = 0; k < 40; k++)
+        {
+            gf.FillNormal(f.AsSpan(15 * k, 15), 2, 3);
+            gd.FillNormal(d.AsSpan(15 * k, 15), 2, 3);
+        }
+        AssertEqual("normal_m2_s3_f32_15x40", f);
+        AssertEqual("normal_m2_s3_f64_15x40", d);
+    }
+
+    [Fact]
     public void Uniform_FromTo()
     {
-        var f = new float[100];
-        new Generator(0).FillUniform(f, -1, 2);
-        AssertEqual("uniform_m1_2_f32_n100", f);
         var d = new double[100];
         new Generator(0).FillUniform(d, -1, 2);
         AssertEqual("uniform_m1_2_f64_n100", d);
+        var f = new float[100];
+        new Generator(0).FillUniform(f, -1, 2);
+        AssertEqual("uniform_m1_2_f32_n100", f);
     }
 
     [Theory]
