@@ -1,0 +1,139 @@
+namespace Nabla;
+
+public static partial class torch
+{
+    /// <summary>Seeds the default generator (bit-identical streams to PyTorch's CPU generator).</summary>
+    public static Generator manual_seed(long seed) => Generator.Default.manual_seed((ulong)seed);
+
+    /// <summary>The seed the default generator started from.</summary>
+    public static long initial_seed() => (long)Generator.Default.initial_seed();
+
+    static Tensor Random(long[] size, ScalarType? dtype, bool requires_grad, Generator? generator, Action<Generator, Tensor> fill)
+    {
+        var d = dtype ?? get_default_dtype();
+        var t = new Tensor(d, (long[])size.Clone(), zero: false);
+        fill(generator ?? Generator.Default, t);
+        if (requires_grad) t.requires_grad_(true);
+        return t;
+    }
+
+    static void FillUniform(Generator g, Tensor t, double from, double to)
+    {
+        if (t.dtype == ScalarType.Float32) g.FillUniform(t.Contiguous<float>(), from, to);
+        else if (t.dtype == ScalarType.Float64) g.FillUniform(t.Contiguous<double>(), from, to);
+        else throw new NotSupportedException($"\"check_uniform_bounds\" not implemented for '{t.dtype.CppScalarName()}'");
+    }
+
+    static void FillNormal(Generator g, Tensor t, double mean, double std)
+    {
+        if (t.dtype == ScalarType.Float32) g.FillNormal(t.Contiguous<float>(), mean, std);
+        else if (t.dtype == ScalarType.Float64) g.FillNormal(t.Contiguous<double>(), mean, std);
+        else throw new NotSupportedException($"\"normal_kernel_cpu\" not implemented for '{t.dtype.CppScalarName()}'");
+    }
+
+    /// <summary>Uniform samples in [0, 1).</summary>
+    public static Tensor rand(long[] size, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) =>
+        Random(size, dtype, requires_grad, generator, static (g, t) => FillUniform(g, t, 0, 1));
+    /// <summary>Uniform samples in [0, 1), 1-D.</summary>
+    public static Tensor rand(long size0, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) => rand(new[] { size0 }, dtype, requires_grad, generator);
+    /// <summary>Uniform samples in [0, 1), 2-D.</summary>
+    public static Tensor rand(long size0, long size1, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) => rand(new[] { size0, size1 }, dtype, requires_grad, generator);
+    /// <summary>Uniform samples in [0, 1), 3-D.</summary>
+    public static Tensor rand(long size0, long size1, long size2, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) => rand(new[] { size0, size1, size2 }, dtype, requires_grad, generator);
+    /// <summary>Uniform samples in [0, 1), 4-D.</summary>
+    public static Tensor rand(long size0, long size1, long size2, long size3, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) => rand(new[] { size0, size1, size2, size3 }, dtype, requires_grad, generator);
+
+    /// <summary>Standard normal samples.</summary>
+    public static Tensor randn(long[] size, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) =>
+        Random(size, dtype, requires_grad, generator, static (g, t) => FillNormal(g, t, 0, 1));
+    /// <summary>Standard normal samples, 1-D.</summary>
+    public static Tensor randn(long size0, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) => randn(new[] { size0 }, dtype, requires_grad, generator);
+    /// <summary>Standard normal samples, 2-D.</summary>
+    public static Tensor randn(long size0, long size1, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) => randn(new[] { size0, size1 }, dtype, requires_grad, generator);
+    /// <summary>Standard normal samples, 3-D.</summary>
+    public static Tensor randn(long size0, long size1, long size2, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) => randn(new[] { size0, size1, size2 }, dtype, requires_grad, generator);
+    /// <summary>Standard normal samples, 4-D.</summary>
+    public static Tensor randn(long size0, long size1, long size2, long size3, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) => randn(new[] { size0, size1, size2, size3 }, dtype, requires_grad, generator);
+
+    /// <summary>Uniform samples shaped like <paramref name="input"/>.</summary>
+    public static Tensor rand_like(Tensor input, ScalarType? dtype = null, bool requires_grad = false) => rand(input.shape, dtype ?? input.dtype, requires_grad);
+    /// <summary>Normal samples shaped like <paramref name="input"/>.</summary>
+    public static Tensor randn_like(Tensor input, ScalarType? dtype = null, bool requires_grad = false) => randn(input.shape, dtype ?? input.dtype, requires_grad);
+
+    /// <summary>Random integers in [low, high) (int64 unless <paramref name="dtype"/> says otherwise).</summary>
+    public static Tensor randint(long low, long high, long[] size, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null)
+    {
+        if (low >= high) throw new ArgumentException($"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}");
+        var t = new Tensor(dtype ?? ScalarType.Int64, (long[])size.Clone(), zero: false);
+        var g = generator ?? Generator.Default;
+        switch (t.dtype)
+        {
+            case ScalarType.Int64: g.FillRandint(t.Contiguous<long>(), low, high); break;
+            case ScalarType.Int32: g.FillRandint(t.Contiguous<int>(), low, high); break;
+            case ScalarType.Float32: g.FillRandint(t.Contiguous<float>(), low, high); break;
+            case ScalarType.Float64: g.FillRandint(t.Contiguous<double>(), low, high); break;
+            default: throw new NotSupportedException("randint is not implemented for bool");
+        }
+        if (requires_grad) t.requires_grad_(true);
+        return t;
+    }
+
+    /// <summary>Random integers in [0, high).</summary>
+    public static Tensor randint(long high, long[] size, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) =>
+        randint(0, high, size, dtype, requires_grad, generator);
+
+    /// <summary>A random permutation of 0..n-1 (int64).</summary>
+    public static Tensor randperm(long n, ScalarType? dtype = null, Generator? generator = null)
+    {
+        if (n < 0) throw new ArgumentException($"n must be non-negative, got{n}");
+        var t = new Tensor(ScalarType.Int64, new[] { n }, zero: false);
+        (generator ?? Generator.Default).Randperm(t.Contiguous<long>());
+        return dtype is { } d && d != ScalarType.Int64 ? t.to(d) : t;
+    }
+}
+
+public sealed partial class Tensor
+{
+    void FillRandom(Action<Generator, Tensor> fill, Generator? generator)
+    {
+        Autograd.Autograd.CheckInplace(this);
+        var target = is_contiguous() ? this : Empty(_dtype, _shape);
+        fill(generator ?? Generator.Default, target);
+        if (!ReferenceEquals(target, this)) Ops.Dispatch.CopyInto(this, target);
+        BumpVersion();
+    }
+
+    /// <summary>Fills in place with normal samples.</summary>
+    public Tensor normal_(double mean = 0, double std = 1, Generator? generator = null)
+    {
+        if (std < 0) throw new ArgumentException($"normal expects std >= 0.0, but found std {std}");
+        FillRandom((g, t) => torch.NormalInto(g, t, mean, std), generator);
+        return this;
+    }
+
+    /// <summary>Fills in place with uniform samples in [from, to).</summary>
+    public Tensor uniform_(double from = 0, double to = 1, Generator? generator = null)
+    {
+        if (from > to) throw new ArgumentException($"uniform_ expects to return a [from, to) range, but found from={from} > to={to}");
+        FillRandom((g, t) => torch.UniformInto(g, t, from, to), generator);
+        return this;
+    }
+
+    /// <summary>Fills in place with 1 (probability <paramref name="p"/>) or 0.</summary>
+    public Tensor bernoulli_(double p = 0.5, Generator? generator = null)
+    {
+        FillRandom((g, t) =>
+        {
+            if (t.dtype == ScalarType.Float32) g.FillBernoulli(t.Contiguous<float>(), p);
+            else if (t.dtype == ScalarType.Float64) g.FillBernoulli(t.Contiguous<double>(), p);
+            else throw new NotSupportedException("bernoulli_ is implemented for float tensors");
+        }, generator);
+        return this;
+    }
+}
+
+public static partial class torch
+{
+    internal static void NormalInto(Generator g, Tensor t, double mean, double std) => FillNormal(g, t, mean, std);
+    internal static void UniformInto(Generator g, Tensor t, double from, double to) => FillUniform(g, t, from, to);
+}
