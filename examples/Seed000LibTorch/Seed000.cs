@@ -150,6 +150,7 @@ public static class Seed000
             //          torch::Tensor x = torch::arange(sample_size*number_features).reshape({sample_size,number_features}) * 1.0;
             int sample_size = 2;
             int number_features = 3;
+            // (x3: this cell's x; C# cannot redeclare x in the same method, as cling redeclares it per cell.)
             Tensor x3 = torch.arange(sample_size * number_features).reshape(sample_size, number_features) * 1.0;
 
             // In [24]: std::cout << x << std::endl;
@@ -177,7 +178,7 @@ public static class Seed000
 
             // In [30]: torch::Tensor output = x.matmul(w);
             //          std::cout << output << std::endl;
-            Tensor output_ = x3.matmul(w);
+            Tensor output_ = x3.matmul(w); // `output` is Run's TextWriter here
             Cell(output, "30");
             Line(output, LibTorch(output_));
             EndCell(output);
