@@ -130,6 +130,7 @@ public sealed partial class Tensor
             if (!ShapesEqual(this, value) || value._dtype != _dtype)
             {
                 _storage = value._storage;
+                _dtype = value._dtype;
                 _shape = value._shape;
                 _strides = value._strides;
                 _offset = value._offset;

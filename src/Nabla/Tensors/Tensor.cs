@@ -15,7 +15,7 @@ public sealed partial class Tensor : IDisposable
     internal long[] _shape;
     internal long[] _strides;
     internal int _offset;
-    internal readonly ScalarType _dtype;
+    internal ScalarType _dtype;           // not readonly: `data = t.to(dtype)` (Module.to) swaps storage and dtype
     internal int _numel;
 
     // Autograd metadata (Note [Autograd metadata inline]: kept on the tensor itself, not in a side object,

@@ -1,0 +1,318 @@
+using Nabla.Autograd;
+using static Nabla.torch.nn;
+
+namespace Nabla.Ops;
+
+// Loss functions with fused nodes, as PyTorch records them (MseLossBackward0, BinaryCrossEntropyBackward0,
+// BinaryCrossEntropyWithLogitsBackward0, NllLossBackward0 / NllLoss2DBackward0). Forward values are computed
+// without recording; backward rules follow derivatives.yaml / FunctionsManual.cpp and use differentiable ops.
+
+internal static class Loss
+{
+    /// <summary>Parses "none" / "mean" / "sum" as PyTorch's _Reduction.get_enum does.</summary>
+    public static Reduction ParseReduction(string reduction) => reduction switch
+    {
+        "none" => Reduction.None,
+        "mean" => Reduction.Mean,
+        "sum" => Reduction.Sum,
+        _ => throw new ArgumentException($"{reduction} is not a valid value for reduction"),
+    };
+
+    public static Tensor Reduce(Tensor loss, Reduction reduction) => reduction switch
+    {
+        Reduction.Mean => loss.mean(),
+        Reduction.Sum => loss.sum(),
+        _ => loss,
+    };
+
+    // ---- mse_loss ----------------------------------------------------------------------------------------------
+
+    public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction)
+    {
+        Tensor result;
+        using (torch.no_grad())
+        {
+            var d = input - target;
+            result = Reduce(d * d, reduction);
+        }
+        if (Autograd.Autograd.ShouldRecord(input, target))
+        {
+            var node = new MseLossBackward0(input, target, reduction);
+            node.SetNextEdges(input, target);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    // ---- binary_cross_entropy ----------------------------------------------------------------------------------
+
+    public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Tensor? weight, Reduction reduction)
+    {
+        var x = input.ToDoubleArray();
+        var t = Dispatch.ToDType(target.expand(input._shape), ScalarType.Float64).ToDoubleArray();
+        var w = weight is null ? null : Dispatch.ToDType(weight.expand(input._shape), ScalarType.Float64).ToDoubleArray();
+        var loss = new double[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            double xi = x[i];
+            if (!(xi >= 0 && xi <= 1)) throw new InvalidOperationException("all elements of input should be between 0 and 1");
+            // L = -w (t ln(x) + (1 - t) ln(1 - x)), each log clamped to >= -100 as PyTorch does.
+            double l = (t[i] - 1) * Math.Max(Math.Log(1 - xi), -100) - t[i] * Math.Max(Math.Log(xi), -100);
+            loss[i] = w is null ? l : l * w[i];
+        }
+        var elementwise = Dispatch.ToDType(torch.tensor(loss, input._shape, ScalarType.Float64), input._dtype);
+        Tensor result;
+        using (torch.no_grad()) result = Reduce(elementwise, reduction);
+        if (Autograd.Autograd.ShouldRecord(input, target))
+        {
+            var node = new BinaryCrossEntropyBackward0(input, target, weight, reduction);
+            node.SetNextEdges(input, target);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    // ---- binary_cross_entropy_with_logits ----------------------------------------------------------------------
+
+    public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Tensor? weight, Tensor? posWeight, Reduction reduction)
+    {
+        Tensor result;
+        using (torch.no_grad())
+        {
+            // PyTorch's formula (Loss.cpp): max_val = clamp_min(-x, 0);
+            // loss = (1 - t) x + lw * (log(exp(-max_val) + exp(-x - max_val)) + max_val), lw = 1 + (pw - 1) t.
+            var maxVal = input.neg().clamp_min(0);
+            var softplus = (maxVal.neg().exp() + (input.neg() - maxVal).exp()).log();
+            Tensor loss;
+            if (posWeight is not null)
+            {
+                var logWeight = (posWeight - 1) * target + 1;
+                loss = (1 - target) * input + logWeight * (softplus + maxVal);
+            }
+            else
+            {
+                loss = (1 - target) * input + maxVal + softplus;
+            }
+            if (weight is not null) loss = loss * weight;
+            result = Reduce(loss, reduction);
+        }
+        if (Autograd.Autograd.ShouldRecord(input, target))
+        {
+            var node = new BinaryCrossEntropyWithLogitsBackward0(input, target, weight, posWeight, reduction);
+            node.SetNextEdges(input, target);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    // ---- nll_loss ----------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Negative log likelihood over class dim 1 (or 0 for a 1-D input). The loss is linear in the input, so it is
+    /// computed as sum(coefficients * input) where coefficient[n, t_n, s] = -w[t_n]; backward is coefficients * grad.
+    /// </summary>
+    public static Tensor NllLoss(Tensor input, Tensor target, Tensor? weight, Reduction reduction, long ignoreIndex)
+    {
+        int rank = input._shape.Length;
+        if (rank < 1) throw new ArgumentException($"Expected 1 or more dimensions (got {rank})");
+        if (target._dtype != ScalarType.Int64)
+            throw new InvalidOperationException($"expected scalar type Long but found {target._dtype.CppScalarName()}");
+        long batch = rank == 1 ? 1 : input._shape[0];
+        long classes = rank == 1 ? input._shape[0] : input._shape[1];
+        if (rank >= 2 && (target._shape.Length == 0 || target._shape[0] != batch))
+            throw new ArgumentException($"Expected input batch_size ({batch}) to match target batch_size ({(target._shape.Length == 0 ? 1 : target._shape[0])}).");
+        if (rank <= 2 && target._shape.Length > 1)
+            throw new InvalidOperationException("0D or 1D target tensor expected, multi-target not supported");
+        if (rank == 1 && target._shape.Length != 0)
+            throw new InvalidOperationException("0D or 1D target tensor expected, multi-target not supported");
+        long spatial = 1;
+        var outShape = new List<long>();
+        if (rank >= 2) outShape.Add(batch);
+        for (int i = 2; i < rank; i++) { spatial *= input._shape[i]; outShape.Add(input._shape[i]); }
+        if (rank > 2 && !ShapeUtil.SameShape(target._shape, outShape.ToArray()))
+            throw new InvalidOperationException($"Expected target size {ShapeUtil.Format(outShape.ToArray())}, got {ShapeUtil.Format(target._shape)}");
+        if (weight is not null && (weight._shape.Length != 1 || weight._shape[0] != classes))
+            throw new InvalidOperationException(
+                $"weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {ShapeUtil.Format(weight._shape)}");
+
+        var targets = target.ContiguousRaw().Contiguous<long>();
+        var w = weight?.ToDoubleArray();
+        var x = input.ToDoubleArray();
+        var coef = new double[x.Length];
+        var perItem = new double[batch * spatial];
+        double totalWeight = 0;
+        for (long n = 0; n < batch; n++)
+        {
+            for (long s = 0; s < spatial; s++)
+            {
+                long t = targets[(int)(n * spatial + s)];
+                if (t == ignoreIndex) continue;
+                if (t < 0 || t >= classes) throw new IndexOutOfRangeException($"Target {t} is out of bounds.");
+                double wt = w is null ? 1 : w[t];
+                int at = (int)((n * classes + t) * spatial + s);
+                coef[at] = -wt;
+                perItem[n * spatial + s] = -wt * x[at];
+                totalWeight += wt;
+            }
+        }
+        Tensor result;
+        double scale = 1;
+        if (reduction == Reduction.None)
+        {
+            result = torch.tensor(perItem, outShape.ToArray(), ScalarType.Float64);
+        }
+        else
+        {
+            double sum = 0;
+            foreach (var v in perItem) sum += v;
+            if (reduction == Reduction.Mean) { scale = totalWeight == 0 ? 0 : 1 / totalWeight; sum /= totalWeight; }
+            result = torch.tensor(sum, ScalarType.Float64);
+        }
+        result = Dispatch.ToDType(result, input._dtype);
+        if (Autograd.Autograd.ShouldRecord(input))
+        {
+            if (scale != 1) for (int i = 0; i < coef.Length; i++) coef[i] *= scale;
+            var c = Dispatch.ToDType(torch.tensor(coef, input._shape, ScalarType.Float64), input._dtype);
+            var node = new NllLossBackward(c, reduction, rank > 2 ? "NllLoss2DBackward0" : "NllLossBackward0");
+            node.SetNextEdges(input);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+}
+
+/// <summary>Backward of mse_loss: norm * (x - y) * grad for the input, its negation for the target.</summary>
+internal sealed class MseLossBackward0 : Node
+{
+    SavedTensor _self, _target;
+    readonly Reduction _reduction;
+    readonly long[] _targetShape;
+    readonly ScalarType _targetType;
+    public MseLossBackward0(Tensor self, Tensor target, Reduction reduction)
+    {
+        _self = new SavedTensor(self); _target = new SavedTensor(target); _reduction = reduction;
+        _targetShape = target._shape; _targetType = target._dtype;
+    }
+    public override string name() => "MseLossBackward0";
+    protected internal override Tensor?[] Apply(Tensor?[] g)
+    {
+        var x = _self.Unpack(this);
+        double norm = _reduction == Reduction.Mean ? 2.0 / x._numel : 2.0;
+        var gradInput = (x - _target.Unpack(this)) * norm * g[0]!;
+        return new Tensor?[]
+        {
+            NeedsInputGrad(0) ? Ops.Reduce.HandleBroadcast(gradInput, x._shape, x._dtype) : null,
+            NeedsInputGrad(1) ? Ops.Reduce.HandleBroadcast(gradInput.neg(), _targetShape, _targetType) : null,
+        };
+    }
+    protected internal override void ReleaseVariables() { _self.Release(); _target.Release(); }
+}
+
+/// <summary>
+/// Backward of binary_cross_entropy: w (x - t) / max((1 - x) x, 1e-12) * grad for the input,
+/// w (log(1 - x) - log(x)) * grad for the target.
+/// </summary>
+internal sealed class BinaryCrossEntropyBackward0 : Node
+{
+    SavedTensor _self, _target, _weight;
+    readonly bool _hasWeight;
+    readonly Reduction _reduction;
+    public BinaryCrossEntropyBackward0(Tensor self, Tensor target, Tensor? weight, Reduction reduction)
+    {
+        _self = new SavedTensor(self); _target = new SavedTensor(target); _reduction = reduction;
+        if (weight is not null) { _weight = new SavedTensor(weight); _hasWeight = true; }
+    }
+    public override string name() => "BinaryCrossEntropyBackward0";
+    protected internal override Tensor?[] Apply(Tensor?[] g)
+    {
+        var x = _self.Unpack(this);
+        var t = _target.Unpack(this);
+        var grad = g[0]!;
+        if (_reduction == Reduction.Mean) grad = grad / x._numel;
+        if (_hasWeight) grad = grad * _weight.Unpack(this);
+        Tensor? gi = null, gt = null;
+        if (NeedsInputGrad(0)) gi = Ops.Reduce.HandleBroadcast(grad * (x - t) / ((1 - x) * x).clamp_min(1e-12), x._shape, x._dtype);
+        if (NeedsInputGrad(1)) gt = Ops.Reduce.HandleBroadcast(grad * ((1 - x).log() - x.log()), t._shape, t._dtype);
+        return new[] { gi, gt };
+    }
+    protected internal override void ReleaseVariables() { _self.Release(); _target.Release(); _weight.Release(); }
+}
+
+/// <summary>
+/// Backward of binary_cross_entropy_with_logits: ((pw t + 1 - t) sigmoid(x) - pw t) * grad for the input
+/// (sigmoid(x) - t without pos_weight); logsigmoid(-x) - pw logsigmoid(x) (or -x) times grad for the target.
+/// </summary>
+internal sealed class BinaryCrossEntropyWithLogitsBackward0 : Node
+{
+    SavedTensor _self, _target, _weight, _posWeight;
+    readonly bool _hasWeight, _hasPosWeight;
+    readonly Reduction _reduction;
+    public BinaryCrossEntropyWithLogitsBackward0(Tensor self, Tensor target, Tensor? weight, Tensor? posWeight, Reduction reduction)
+    {
+        _self = new SavedTensor(self); _target = new SavedTensor(target); _reduction = reduction;
+        if (weight is not null) { _weight = new SavedTensor(weight); _hasWeight = true; }
+        if (posWeight is not null) { _posWeight = new SavedTensor(posWeight); _hasPosWeight = true; }
+    }
+    public override string name() => "BinaryCrossEntropyWithLogitsBackward0";
+    protected internal override Tensor?[] Apply(Tensor?[] g)
+    {
+        var x = _self.Unpack(this);
+        var t = _target.Unpack(this);
+        var grad = g[0]!;
+        if (_hasWeight) grad = grad * _weight.Unpack(this);
+        if (_reduction == Reduction.Mean) grad = grad / x._numel;
+        Tensor? gi = null, gt = null;
+        if (NeedsInputGrad(0))
+        {
+            Tensor d;
+            if (_hasPosWeight)
+            {
+                var pt = _posWeight.Unpack(this) * t;
+                d = (pt + 1 - t) * x.sigmoid() - pt;
+            }
+            else d = x.sigmoid() - t;
+            gi = Ops.Reduce.HandleBroadcast(d * grad, x._shape, x._dtype);
+        }
+        if (NeedsInputGrad(1))
+        {
+            Tensor d;
+            if (_hasPosWeight)
+            {
+                // log(sigmoid(x)) = -(max(-x, 0) + log(exp(-max(-x,0)) + exp(-x - max(-x,0)))), computed stably.
+                d = LogSigmoid(x.neg()) - _posWeight.Unpack(this) * LogSigmoid(x);
+            }
+            else d = x.neg();
+            gt = Ops.Reduce.HandleBroadcast(d * grad, t._shape, t._dtype);
+        }
+        return new[] { gi, gt };
+    }
+
+    static Tensor LogSigmoid(Tensor x)
+    {
+        var m = x.neg().clamp_min(0);
+        return (m + (m.neg().exp() + (x.neg() - m).exp()).log()).neg();
+    }
+
+    protected internal override void ReleaseVariables() { _self.Release(); _target.Release(); _weight.Release(); _posWeight.Release(); }
+}
+
+/// <summary>
+/// Backward of nll_loss: the loss is linear in the input, so the gradient is the saved coefficient tensor
+/// (-w[t] at each target position, already divided by the total weight for "mean") times the incoming gradient.
+/// </summary>
+internal sealed class NllLossBackward : Node
+{
+    Tensor? _coefficients;
+    readonly Reduction _reduction;
+    readonly string _name;
+    public NllLossBackward(Tensor coefficients, Reduction reduction, string name) { _coefficients = coefficients; _reduction = reduction; _name = name; }
+    public override string name() => _name;
+    protected internal override Tensor?[] Apply(Tensor?[] g)
+    {
+        var c = _coefficients ?? throw new InvalidOperationException(SavedTensor.SecondBackwardMessage);
+        var grad = g[0]!;
+        if (_reduction == Reduction.None && c._shape.Length >= 2) grad = grad.unsqueeze(1);
+        return new Tensor?[] { c * grad };
+    }
+    protected internal override void ReleaseVariables() => _coefficients = null;
+}
