@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 
 namespace Nabla.Kernels.Cpu;
 
@@ -58,7 +59,9 @@ internal static class BatchNormKernels
                 T a = alpha[r % c], b = beta[r % c];
                 var src = new ReadOnlySpan<T>(x, xOff + r * s, s);
                 var dst = new Span<T>(y, yOff + r * s, s);
-                for (int i = 0; i < src.Length; i++) dst[i] = src[i] * a + b;
+                // dst = src * a + b
+                TensorPrimitives.Multiply(src, a, dst);
+                TensorPrimitives.Add(dst, b, dst);
             }
         }
     }
