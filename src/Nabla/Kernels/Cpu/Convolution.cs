@@ -1,0 +1,177 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace Nabla.Kernels.Cpu;
+
+// Note [Convolution by im2col]
+// A grouped 2-D convolution of one image is, per group, one GEMM:
+//     y[n, grp] (Og x OH*OW) = W[grp] (Og x Cg*KH*KW) @ col (Cg*KH*KW x OH*OW),   col = Unfold(x[n, grp])
+// Backward reuses the same picture: grad_col = W[grp]^T @ g[n, grp] folded back onto the image (grad_input), and
+// grad_W[grp] = sum_n g[n, grp] @ col^T (grad_weight). A 1x1 stride-1 unpadded convolution needs no unfolding:
+// x[n, grp] viewed as (Cg x H*W) already is the column matrix. Images are processed in parallel (one range of the
+// batch per worker); each worker rents one column buffer and reuses it for all its images. grad_weight sums over
+// the batch, so each worker accumulates into its own partial buffer and the partials are added in a fixed order
+// (deterministic for a given thread count).
+
+/// <summary>Raw im2col + GEMM convolution kernels over contiguous NCHW buffers (see Note [Convolution by im2col]).</summary>
+internal static class ConvolutionKernels
+{
+    /// <summary>Multiply-adds per worker below which a batch range is not split further.</summary>
+    const long WorkPerTask = 1L << 18;
+
+    /// <summary>Shapes of one convolution: batch, channels in/out, groups and the window.</summary>
+    public readonly record struct Problem(int N, int C, int O, int Groups, Window2d G)
+    {
+        public int Cg => C / Groups;
+        public int Og => O / Groups;
+        public int Ckk => Cg * G.KernelArea;
+        public long MacsPerImage => (long)O * Ckk * G.OutPlane;
+    }
+
+    static int Grain(in Problem p) => (int)Math.Max(1, WorkPerTask / Math.Max(1, p.MacsPerImage));
+
+    static void Mm<T>(int m, int n, int k, ReadOnlySpan<T> a, int aRow, int aCol, ReadOnlySpan<T> b, int bRow, int bCol,
+        Span<T> c, int ldc, bool accumulate) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+            Gemm.Matmul(m, n, k, MemoryMarshal.Cast<T, float>(a), aRow, aCol, MemoryMarshal.Cast<T, float>(b), bRow, bCol,
+                MemoryMarshal.Cast<T, float>(c), ldc, 1f, accumulate ? 1f : 0f);
+        else
+            Gemm.Matmul(m, n, k, MemoryMarshal.Cast<T, double>(a), aRow, aCol, MemoryMarshal.Cast<T, double>(b), bRow, bCol,
+                MemoryMarshal.Cast<T, double>(c), ldc, 1.0, accumulate ? 1.0 : 0.0);
+    }
+
+    // ---- forward ---------------------------------------------------------------------------------------------
+
+    /// <summary>y = conv(x, w) + bias over the whole batch.</summary>
+    public static void Forward<T>(Problem p, T[] x, int xOff, T[] w, int wOff, T[]? bias, int bOff, T[] y, int yOff)
+        where T : unmanaged, INumber<T>
+    {
+        ParallelFor.For(p.N, Grain(p), new ForwardBody<T>(p, x, xOff, w, wOff, bias, bOff, y, yOff));
+    }
+
+    readonly struct ForwardBody<T>(Problem p, T[] x, int xOff, T[] w, int wOff, T[]? bias, int bOff, T[] y, int yOff)
+        : IRangeBody where T : unmanaged, INumber<T>
+    {
+        public void Invoke(int begin, int end)
+        {
+            var g = p.G;
+            int ckk = p.Ckk, plane = g.OutPlane, inPlane = g.InPlane;
+            T[]? col = g.IsPointwise ? null : ArrayPool<T>.Shared.Rent(ckk * plane);
+            for (int n = begin; n < end; n++)
+                for (int grp = 0; grp < p.Groups; grp++)
+                {
+                    var image = new ReadOnlySpan<T>(x, xOff + (n * p.C + grp * p.Cg) * inPlane, p.Cg * inPlane);
+                    ReadOnlySpan<T> cols = image;
+                    if (col is not null)
+                    {
+                        Im2Col.Unfold(image, p.Cg, g, col.AsSpan(0, ckk * plane));
+                        cols = col.AsSpan(0, ckk * plane);
+                    }
+                    var dst = new Span<T>(y, yOff + (n * p.O + grp * p.Og) * plane, p.Og * plane);
+                    if (bias is not null)
+                        for (int o = 0; o < p.Og; o++) dst.Slice(o * plane, plane).Fill(bias[bOff + grp * p.Og + o]);
+                    Mm(p.Og, plane, ckk, new ReadOnlySpan<T>(w, wOff + grp * p.Og * ckk, p.Og * ckk), ckk, 1,
+                        cols, plane, 1, dst, plane, accumulate: bias is not null);
+                }
+            if (col is not null) ArrayPool<T>.Shared.Return(col);
+        }
+    }
+
+    // ---- backward: input -------------------------------------------------------------------------------------
+
+    /// <summary>gx = conv^T(g, w): the gradient of the convolution with respect to its input (overwrites gx).</summary>
+    public static void BackwardInput<T>(Problem p, T[] gy, int gyOff, T[] w, int wOff, T[] gx, int gxOff)
+        where T : unmanaged, INumber<T>
+    {
+        ParallelFor.For(p.N, Grain(p), new InputBody<T>(p, gy, gyOff, w, wOff, gx, gxOff));
+    }
+
+    readonly struct InputBody<T>(Problem p, T[] gy, int gyOff, T[] w, int wOff, T[] gx, int gxOff)
+        : IRangeBody where T : unmanaged, INumber<T>
+    {
+        public void Invoke(int begin, int end)
+        {
+            var g = p.G;
+            int ckk = p.Ckk, plane = g.OutPlane, inPlane = g.InPlane;
+            T[]? col = g.IsPointwise ? null : ArrayPool<T>.Shared.Rent(ckk * plane);
+            for (int n = begin; n < end; n++)
+                for (int grp = 0; grp < p.Groups; grp++)
+                {
+                    var image = new Span<T>(gx, gxOff + (n * p.C + grp * p.Cg) * inPlane, p.Cg * inPlane);
+                    var grad = new ReadOnlySpan<T>(gy, gyOff + (n * p.O + grp * p.Og) * plane, p.Og * plane);
+                    var weights = new ReadOnlySpan<T>(w, wOff + grp * p.Og * ckk, p.Og * ckk);
+                    // W[grp]^T: element (row q, column o) sits at w[o*ckk + q].
+                    if (col is null)
+                    {
+                        Mm(ckk, plane, p.Og, weights, 1, ckk, grad, plane, 1, image, plane, accumulate: false);
+                        continue;
+                    }
+                    var cols = col.AsSpan(0, ckk * plane);
+                    Mm(ckk, plane, p.Og, weights, 1, ckk, grad, plane, 1, cols, plane, accumulate: false);
+                    image.Clear();
+                    Im2Col.Fold<T>(cols, p.Cg, g, image);
+                }
+            if (col is not null) ArrayPool<T>.Shared.Return(col);
+        }
+    }
+
+    // ---- backward: weight ------------------------------------------------------------------------------------
+
+    /// <summary>gw = sum over the batch of g[n] @ unfold(x[n])^T: the gradient with respect to the weight (overwrites gw).</summary>
+    public static void BackwardWeight<T>(Problem p, T[] x, int xOff, T[] gy, int gyOff, T[] gw, int gwOff)
+        where T : unmanaged, INumber<T>
+    {
+        int size = p.O * p.Ckk;
+        int chunks = (int)Math.Clamp(p.N * p.MacsPerImage / WorkPerTask, 1, Math.Min(p.N, ParallelFor.NumThreads));
+        var target = new Span<T>(gw, gwOff, size);
+        if (chunks == 1)
+        {
+            target.Clear();
+            new WeightBody<T>(p, x, xOff, gy, gyOff, gw, gwOff, 1, 0).Invoke(0, 1);
+            return;
+        }
+        var partial = ArrayPool<T>.Shared.Rent(chunks * size);
+        partial.AsSpan(0, chunks * size).Clear();
+        ParallelFor.For(chunks, 1, new WeightBody<T>(p, x, xOff, gy, gyOff, partial, 0, chunks, size));
+        partial.AsSpan(0, size).CopyTo(target);
+        for (int c = 1; c < chunks; c++)
+        {
+            var src = partial.AsSpan(c * size, size);
+            for (int i = 0; i < size; i++) target[i] += src[i];
+        }
+        ArrayPool<T>.Shared.Return(partial);
+    }
+
+    readonly struct WeightBody<T>(Problem p, T[] x, int xOff, T[] gy, int gyOff, T[] acc, int accOff, int chunks, int stride)
+        : IRangeBody where T : unmanaged, INumber<T>
+    {
+        public void Invoke(int begin, int end)
+        {
+            var g = p.G;
+            int ckk = p.Ckk, plane = g.OutPlane, inPlane = g.InPlane;
+            int per = (p.N + chunks - 1) / chunks;
+            T[]? col = g.IsPointwise ? null : ArrayPool<T>.Shared.Rent(ckk * plane);
+            for (int chunk = begin; chunk < end; chunk++)
+            {
+                var dst = new Span<T>(acc, accOff + chunk * stride, p.O * ckk);
+                for (int n = chunk * per; n < Math.Min(p.N, (chunk + 1) * per); n++)
+                    for (int grp = 0; grp < p.Groups; grp++)
+                    {
+                        var image = new ReadOnlySpan<T>(x, xOff + (n * p.C + grp * p.Cg) * inPlane, p.Cg * inPlane);
+                        ReadOnlySpan<T> cols = image;
+                        if (col is not null)
+                        {
+                            Im2Col.Unfold(image, p.Cg, g, col.AsSpan(0, ckk * plane));
+                            cols = col.AsSpan(0, ckk * plane);
+                        }
+                        var grad = new ReadOnlySpan<T>(gy, gyOff + (n * p.O + grp * p.Og) * plane, p.Og * plane);
+                        // col^T: element (row s, column q) sits at col[q*plane + s].
+                        Mm(p.Og, ckk, plane, grad, plane, 1, cols, 1, plane, dst.Slice(grp * p.Og * ckk, p.Og * ckk), ckk, accumulate: true);
+                    }
+            }
+            if (col is not null) ArrayPool<T>.Shared.Return(col);
+        }
+    }
+}
