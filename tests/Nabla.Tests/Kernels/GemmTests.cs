@@ -41,8 +41,23 @@ public class GemmTests
         Gemm.BatchedCore<T>(1, m, n, k, a.Data, 0, a.RowStride, a.ColStride, b.Data, 0, b.RowStride, b.ColStride,
             c, 0, ldc, T.CreateChecked(alpha), T.CreateChecked(beta), isa, threads, forcePacked);
 
+        // Reference in double: expect = alpha * A B + beta * C0, and the magnitude sum |A||B| for the tolerance.
+        var ad = new double[m * k]; var bd = new double[k * n];
+        for (int i = 0; i < m; i++) for (int p = 0; p < k; p++) ad[i * k + p] = a.At(i, p);
+        for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) bd[p * n + j] = b.At(p, j);
+        var sum = new double[n]; var mag = new double[n];
         for (int i = 0; i < m; i++)
         {
+            Array.Clear(sum); Array.Clear(mag);
+            for (int p = 0; p < k; p++)
+            {
+                double x = ad[i * k + p];
+                for (int j = 0; j < n; j++)
+                {
+                    double t = x * bd[p * n + j];
+                    sum[j] += t; mag[j] += Math.Abs(t);
+                }
+            }
             for (int j = 0; j < ldc; j++)
             {
                 double got = double.CreateChecked(c[i * ldc + j]);
@@ -51,15 +66,9 @@ public class GemmTests
                     if (beta != 0) Assert.Equal(double.CreateChecked(c0[i * ldc + j]), got); // padding untouched
                     continue;
                 }
-                double s = 0, mag = 0;
-                for (int p = 0; p < k; p++)
-                {
-                    double t = a.At(i, p) * b.At(p, j);
-                    s += t; mag += Math.Abs(t);
-                }
                 double cOld = beta == 0 ? 0 : double.CreateChecked(c0[i * ldc + j]);
-                double expect = alpha * s + beta * cOld;
-                double tol = Tol<T>() * (Math.Abs(alpha) * mag + Math.Abs(beta * cOld) + 1e-3);
+                double expect = alpha * sum[j] + beta * cOld;
+                double tol = Tol<T>() * (Math.Abs(alpha) * mag[j] + Math.Abs(beta * cOld) + 1e-3);
                 if (!(Math.Abs(got - expect) <= tol))
                     Assert.Fail($"{typeof(T).Name} m={m} n={n} k={k} ta={ta} tb={tb} alpha={alpha} beta={beta} isa={isa} " +
                         $"threads={threads} packed={forcePacked}: C[{i},{j}] = {got}, expected {expect} (tol {tol})");
@@ -118,6 +127,8 @@ public class GemmTests
                 int t = seed & 3;
                 Check<float>(m, n, k, (t & 1) != 0, (t & 2) != 0, 1, 0, isa, 1, true, seed++);
                 Check<double>(m, n, k, (t & 1) != 0, (t & 2) != 0, 1, 0, isa, 1, true, seed++);
+                // Direct (unpacked) path for the same ISA; large shapes fall through to the packed path.
+                Check<float>(m, n, k, (t & 2) != 0, (t & 1) != 0, 1, 0.5, isa, 1, false, seed++, ldcPad: 2);
             }
         }
     }

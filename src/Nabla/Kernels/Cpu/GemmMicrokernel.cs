@@ -25,7 +25,7 @@ internal static unsafe class GemmMicrokernel
     /// Vector512 register-tile microkernel: a 6 x (2*W) tile of C, W = Vector512&lt;T&gt;.Count
     /// (6 x 32 floats or 6 x 16 doubles), held in 12 accumulators.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
     internal static void Kernel512<T>(int kc, T* a, T* b, T* c, int ldc, int mr, int nr, T alpha, T beta, bool betaZero)
         where T : unmanaged, INumber<T>
     {
@@ -119,7 +119,7 @@ internal static unsafe class GemmMicrokernel
     /// Vector256 register-tile microkernel: a 6 x (2*W) tile of C, W = Vector256&lt;T&gt;.Count
     /// (6 x 32 floats or 6 x 16 doubles), held in 12 accumulators.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
     internal static void Kernel256<T>(int kc, T* a, T* b, T* c, int ldc, int mr, int nr, T alpha, T beta, bool betaZero)
         where T : unmanaged, INumber<T>
     {
@@ -213,7 +213,7 @@ internal static unsafe class GemmMicrokernel
     /// Vector128 register-tile microkernel: a 6 x (2*W) tile of C, W = Vector128&lt;T&gt;.Count
     /// (6 x 32 floats or 6 x 16 doubles), held in 12 accumulators.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
     internal static void Kernel128<T>(int kc, T* a, T* b, T* c, int ldc, int mr, int nr, T alpha, T beta, bool betaZero)
         where T : unmanaged, INumber<T>
     {
@@ -304,6 +304,7 @@ internal static unsafe class GemmMicrokernel
     }
 
     /// <summary>Scalar fallback: a <see cref="ScalarMr"/> x <see cref="ScalarNr"/> tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
     internal static void KernelScalar<T>(int kc, T* a, T* b, T* c, int ldc, int mr, int nr, T alpha, T beta, bool betaZero)
         where T : unmanaged, INumber<T>
     {
@@ -325,6 +326,7 @@ internal static unsafe class GemmMicrokernel
     }
 
     /// <summary>Merges the valid <paramref name="mr"/> x <paramref name="nr"/> part of a tile into C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void StorePartial<T>(T* t, int tn, T* c, int ldc, int mr, int nr, T alpha, T beta, bool betaZero)
         where T : unmanaged, INumber<T>
     {

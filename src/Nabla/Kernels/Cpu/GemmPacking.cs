@@ -16,6 +16,7 @@ internal static unsafe class GemmPacking
     /// Packs rows [0, rows) x columns [0, kc) of A (already offset to the block's corner) as one micro-panel:
     /// <c>dst[p*mr + r] = A(r, p)</c>, zero for <c>r &gt;= rows</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackAPanel<T>(T* dst, T* a, long ars, long acs, int rows, int kc, int mr)
         where T : unmanaged, INumber<T>
     {
@@ -50,6 +51,7 @@ internal static unsafe class GemmPacking
     /// Packs rows [0, kc) x columns [0, cols) of B (already offset to the panel's corner) as one micro-panel:
     /// <c>dst[p*nr + j] = B(p, j)</c>, zero for <c>j &gt;= cols</c>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackBPanel<T>(T* dst, T* b, long brs, long bcs, int kc, int cols, int nr)
         where T : unmanaged, INumber<T>
     {
