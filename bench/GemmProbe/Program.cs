@@ -13,6 +13,19 @@ if (int.TryParse(Environment.GetEnvironmentVariable("GEMM_NC"), out int nc)) Gem
 if (int.TryParse(Environment.GetEnvironmentVariable("GEMM_SMALL"), out int small)) Gemm.SmallThreshold = small;
 int[] threadCounts = (Environment.GetEnvironmentVariable("GEMM_THREADS") ?? "1,2").Split(',').Select(int.Parse).ToArray();
 Console.WriteLine($"Gemm probe ({(dbl ? "double" : "float")}), isa={Gemm.BestIsa}, cores={Environment.ProcessorCount}, KC={Gemm.KC} MC={Gemm.MC} NC={Gemm.NC}");
+if (args.Contains("dispatch"))
+{
+    // Round-trip cost of an empty two-chunk ParallelFor.For.
+    ParallelFor.NumThreads = 2;
+    for (int r = 0; r < 8; r++)
+    {
+        int iters = 20000;
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < iters; i++) ParallelFor.For(2, 1, new EmptyBody());
+        Console.WriteLine($"ParallelFor.For(2 chunks, empty): {sw.Elapsed.TotalSeconds / iters * 1e6:F2} us/call, gen0 GCs so far {GC.CollectionCount(0)}");
+    }
+    return;
+}
 if (args.Contains("tiny"))
 {
     // Latency of tutorial-sized products (direct path).
@@ -57,10 +70,14 @@ static (double best, double median) Run<T>(int n) where T : unmanaged
     for (int i = 0; i < a.Length; i++) { a[i] = (T)(object)Conv<T>(rng.NextDouble()); b[i] = (T)(object)Conv<T>(rng.NextDouble()); }
     double flops = 2.0 * n * n * n;
     int reps = (int)Math.Clamp(3e9 / flops, 3, 2000);
+    // GEMM_ISA=Vector256 (etc.) forces a narrower microkernel through the internal entry point.
+    var isa = Enum.TryParse<GemmIsa>(Environment.GetEnvironmentVariable("GEMM_ISA"), out var forced) ? forced : Gemm.BestIsa;
     void Once()
     {
-        if (typeof(T) == typeof(float)) Gemm.Matmul(n, n, n, (float[])(object)a, n, 1, (float[])(object)b, n, 1, (float[])(object)c, n);
-        else Gemm.Matmul(n, n, n, (double[])(object)a, n, 1, (double[])(object)b, n, 1, (double[])(object)c, n);
+        if (typeof(T) == typeof(float))
+            Gemm.BatchedCore<float>(1, n, n, n, (float[])(object)a, 0, n, 1, (float[])(object)b, 0, n, 1, (float[])(object)c, 0, n, 1f, 0f, isa, ParallelFor.NumThreads, false);
+        else
+            Gemm.BatchedCore<double>(1, n, n, n, (double[])(object)a, 0, n, 1, (double[])(object)b, 0, n, 1, (double[])(object)c, 0, n, 1, 0, isa, ParallelFor.NumThreads, false);
     }
     for (int i = 0; i < Math.Max(3, reps / 4); i++) Once();
     // Many short samples (~0.5 ms or one call each) over ~1.5 s: on a shared machine the best sample is
@@ -87,3 +104,5 @@ static (int m, int n, int k)[] TinyShapes()
         return [(2, 1, 3), (4, 4, 4), (8, 8, 8), (16, 16, 16), (24, 24, 24), (31, 31, 31), (32, 32, 32), (40, 40, 40), (48, 48, 48), (64, 64, 64)];
     return env.Split(';').Select(t => t.Split(',').Select(int.Parse).ToArray()).Select(v => (v[0], v[1], v[2])).ToArray();
 }
+
+struct EmptyBody : IRangeBody { public void Invoke(int begin, int end) { } }

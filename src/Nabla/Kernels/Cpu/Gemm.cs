@@ -123,15 +123,16 @@ internal static unsafe class Gemm
             throw new ArgumentException($"ldc ({ldc}) must be >= n ({n}) so that rows of C do not overlap.", nameof(ldc));
         if (batch > 1 && cBatchStride == 0)
             throw new ArgumentException("C cannot be broadcast across batches (cBatchStride == 0).", nameof(cBatchStride));
-        long lastC = (batch - 1) * cBatchStride + (long)(m - 1) * ldc + (n - 1);
+        // Int128: huge batch strides must not wrap around into an in-range index.
+        Int128 lastC = (Int128)(batch - 1) * cBatchStride + (long)(m - 1) * ldc + (n - 1);
         if (lastC >= c.Length)
             throw new ArgumentException($"C needs index {lastC} but its span has length {c.Length}.", nameof(c));
         if (k > 0)
         {
-            long lastA = (batch - 1) * aBatchStride + (long)(m - 1) * aRowStride + (long)(k - 1) * aColStride;
+            Int128 lastA = (Int128)(batch - 1) * aBatchStride + (long)(m - 1) * aRowStride + (long)(k - 1) * aColStride;
             if (lastA >= a.Length)
                 throw new ArgumentException($"A needs index {lastA} but its span has length {a.Length}.", nameof(a));
-            long lastB = (batch - 1) * bBatchStride + (long)(k - 1) * bRowStride + (long)(n - 1) * bColStride;
+            Int128 lastB = (Int128)(batch - 1) * bBatchStride + (long)(k - 1) * bRowStride + (long)(n - 1) * bColStride;
             if (lastB >= b.Length)
                 throw new ArgumentException($"B needs index {lastB} but its span has length {b.Length}.", nameof(b));
         }
