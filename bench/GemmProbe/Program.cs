@@ -1,8 +1,13 @@
 using System.Diagnostics;
 using Nabla.Kernels.Cpu;
 
-// GFLOP/s of Gemm.Matmul (float, row-major, C = A @ B) for square sizes on 1 and 2 threads.
-// Usage: dotnet run -c Release [-- sizes... [double]]
+// Throughput probe for Nabla.Kernels.Cpu.Gemm (not a test, not in Nabla.sln).
+//   dotnet run -c Release                      GFLOP/s, float, n = 256..2048, 1 and 2 threads (best and median sample)
+//   dotnet run -c Release -- 512 1024 double   chosen sizes, double precision
+//   dotnet run -c Release -- tiny              latency of small products, direct path vs forced packed path
+//   dotnet run -c Release -- dispatch          round-trip cost of an empty ParallelFor.For
+// Environment: GEMM_THREADS=1,2  GEMM_ISA=Vector256|Vector128|Scalar  GEMM_KC/MC/NC/SMALL/PAR (tuning knobs)
+//   GEMM_TINY="m,n,k;m,n,k" (shapes for tiny).
 int[] sizes = args.Where(s => int.TryParse(s, out _)).Select(int.Parse).ToArray();
 if (sizes.Length == 0) sizes = [256, 512, 1024, 2048];
 bool dbl = args.Contains("double");
@@ -11,6 +16,7 @@ if (int.TryParse(Environment.GetEnvironmentVariable("GEMM_KC"), out int kc)) Gem
 if (int.TryParse(Environment.GetEnvironmentVariable("GEMM_MC"), out int mc)) Gemm.MC = mc;
 if (int.TryParse(Environment.GetEnvironmentVariable("GEMM_NC"), out int nc)) Gemm.NC = nc;
 if (int.TryParse(Environment.GetEnvironmentVariable("GEMM_SMALL"), out int small)) Gemm.SmallThreshold = small;
+if (long.TryParse(Environment.GetEnvironmentVariable("GEMM_PAR"), out long par)) Gemm.ParallelThreshold = par;
 int[] threadCounts = (Environment.GetEnvironmentVariable("GEMM_THREADS") ?? "1,2").Split(',').Select(int.Parse).ToArray();
 Console.WriteLine($"Gemm probe ({(dbl ? "double" : "float")}), isa={Gemm.BestIsa}, cores={Environment.ProcessorCount}, KC={Gemm.KC} MC={Gemm.MC} NC={Gemm.NC}");
 if (args.Contains("dispatch"))

@@ -25,11 +25,12 @@ internal enum GemmIsa
 /// (unit column stride, row stride <c>ldc</c>).
 /// </summary>
 /// <remarks>
-/// BLIS/GotoBLAS structure: for each <c>NC</c>-wide column block of B and each <c>KC</c>-deep slice of k,
-/// B is packed into <c>KC x NR</c> micro-panels (shared by all threads), then each thread packs its
-/// <c>MC x KC</c> blocks of A into <c>MR x KC</c> micro-panels and sweeps the register-tile microkernel over them.
-/// Work is split over row panels of C (or column panels when C has too few rows) across
-/// <see cref="ParallelFor.NumThreads"/> threads. Products below <see cref="SmallThreshold"/> multiply-adds take
+/// BLIS/GotoBLAS structure: C is cut into one region per thread (row panels, or column panels when C is wider
+/// than tall) and each thread runs the blocked loop nest on its region with its own 64-byte aligned scratch: for each
+/// <c>NC</c>-wide column block and <c>KC</c>-deep k slice, B is packed into <c>KC x NR</c> micro-panels, then each
+/// <c>MC x KC</c> block of A into <c>MR x KC</c> micro-panels, and the register-tile microkernel
+/// (<see cref="GemmMicrokernel"/>) sweeps them. Threads are <see cref="ParallelFor.NumThreads"/> (one dispatch per
+/// product). Products below <see cref="SmallThreshold"/> multiply-adds (with k &lt;= 256) take
 /// a direct loop with no packing or threading. C must not overlap A or B.
 /// </remarks>
 internal static unsafe class Gemm
@@ -38,7 +39,7 @@ internal static unsafe class Gemm
     internal static long SmallThreshold = 128 * 1024;
 
     /// <summary>Below this many multiply-adds the packed path runs on the calling thread only.</summary>
-    internal static long ParallelThreshold = 1L << 20;
+    internal static long ParallelThreshold = 1L << 19;
 
     /// <summary>Depth of a packed k slice.</summary>
     internal static int KC = 256;
