@@ -21,6 +21,9 @@ int[] threadCounts = (Environment.GetEnvironmentVariable("GEMM_THREADS") ?? "1,2
 Console.WriteLine($"Gemm probe ({(dbl ? "double" : "float")}), isa={Gemm.BestIsa}, cores={Environment.ProcessorCount}, KC={Gemm.KC} MC={Gemm.MC} NC={Gemm.NC}");
 if (args.Contains("dispatch"))
 {
+    var spinSw = Stopwatch.StartNew();
+    for (int i = 0; i < 2000; i++) Thread.SpinWait(8);
+    Console.WriteLine($"worker idle spin (2000 x SpinWait(8)): {spinSw.Elapsed.TotalMicroseconds:F0} us");
     // Round-trip cost of an empty two-chunk ParallelFor.For.
     ParallelFor.NumThreads = 2;
     for (int r = 0; r < 8; r++)

@@ -128,8 +128,8 @@ internal static class ParallelFor
         static readonly SemaphoreSlim s_wake = new(0);
         static readonly object s_grow = new();
 
-        /// <summary>Iterations a worker spins for a new job before it sleeps (tens of microseconds).</summary>
-        const int SpinIterations = 2000;
+        /// <summary>Iterations of <c>Thread.SpinWait(8)</c> a worker spins for a new job before it sleeps (a few hundred microseconds).</summary>
+        const int SpinIterations = 1000;
 
         public static void Run(Job job, int helpers)
         {
