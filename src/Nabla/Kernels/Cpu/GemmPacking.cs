@@ -1,0 +1,146 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Nabla.Kernels.Cpu;
+
+/// <summary>
+/// Packing of GEMM operands into the contiguous micro-panel layouts the microkernels read, and the
+/// per-thread aligned scratch buffers they are packed into. Packing reads through arbitrary
+/// (non-negative) strides, so transposed views need no copy beforehand.
+/// </summary>
+internal static unsafe class GemmPacking
+{
+    /// <summary>
+    /// Packs rows [0, rows) x columns [0, kc) of A (already offset to the block's corner) as one micro-panel:
+    /// <c>dst[p*mr + r] = A(r, p)</c>, zero for <c>r &gt;= rows</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void PackAPanel<T>(T* dst, T* a, long ars, long acs, int rows, int kc, int mr)
+        where T : unmanaged, INumber<T>
+    {
+        if (rows == mr && ars == 1)
+        {
+            // Column-major (transposed) A: each k step is mr contiguous values.
+            for (int p = 0; p < kc; p++)
+            {
+                T* src = a + p * acs;
+                T* d = dst + p * mr;
+                for (int r = 0; r < mr; r++) d[r] = src[r];
+            }
+            return;
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            T* src = a + r * ars;
+            T* d = dst + r;
+            if (acs == 1)
+                for (int p = 0; p < kc; p++) d[p * mr] = src[p];
+            else
+                for (int p = 0; p < kc; p++) d[p * mr] = src[p * acs];
+        }
+        for (int r = rows; r < mr; r++)
+        {
+            T* d = dst + r;
+            for (int p = 0; p < kc; p++) d[p * mr] = T.Zero;
+        }
+    }
+
+    /// <summary>
+    /// Packs rows [0, kc) x columns [0, cols) of B (already offset to the panel's corner) as one micro-panel:
+    /// <c>dst[p*nr + j] = B(p, j)</c>, zero for <c>j &gt;= cols</c>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void PackBPanel<T>(T* dst, T* b, long brs, long bcs, int kc, int cols, int nr)
+        where T : unmanaged, INumber<T>
+    {
+        if (cols == nr && bcs == 1)
+        {
+            // Row-major B: each k step is a contiguous copy of nr values.
+            if (Vector512.IsHardwareAccelerated && nr % Vector512<T>.Count == 0)
+            {
+                int w = Vector512<T>.Count;
+                for (int p = 0; p < kc; p++)
+                {
+                    T* src = b + p * brs;
+                    T* d = dst + p * nr;
+                    for (int j = 0; j < nr; j += w) Vector512.Store(Vector512.Load(src + j), d + j);
+                }
+            }
+            else if (Vector256.IsHardwareAccelerated && nr % Vector256<T>.Count == 0)
+            {
+                int w = Vector256<T>.Count;
+                for (int p = 0; p < kc; p++)
+                {
+                    T* src = b + p * brs;
+                    T* d = dst + p * nr;
+                    for (int j = 0; j < nr; j += w) Vector256.Store(Vector256.Load(src + j), d + j);
+                }
+            }
+            else
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    T* src = b + p * brs;
+                    T* d = dst + p * nr;
+                    for (int j = 0; j < nr; j++) d[j] = src[j];
+                }
+            }
+            return;
+        }
+        if (brs == 1 && bcs != 1)
+        {
+            // Transposed B: column j is contiguous along p.
+            for (int j = 0; j < cols; j++)
+            {
+                T* src = b + j * bcs;
+                T* d = dst + j;
+                for (int p = 0; p < kc; p++) d[p * nr] = src[p];
+            }
+        }
+        else
+        {
+            for (int p = 0; p < kc; p++)
+            {
+                T* src = b + p * brs;
+                T* d = dst + p * nr;
+                for (int j = 0; j < cols; j++) d[j] = src[j * bcs];
+            }
+        }
+        if (cols < nr)
+        {
+            for (int p = 0; p < kc; p++)
+            {
+                T* d = dst + p * nr;
+                for (int j = cols; j < nr; j++) d[j] = T.Zero;
+            }
+        }
+    }
+
+    [ThreadStatic] static byte[]? t_aBuffer;
+    [ThreadStatic] static byte[]? t_bBuffer;
+
+    /// <summary>This thread's scratch for packed A blocks, 64-byte aligned, at least <paramref name="bytes"/> long.</summary>
+    internal static byte* ABuffer(long bytes) => Aligned(ref t_aBuffer, bytes);
+
+    /// <summary>This thread's scratch for packed B blocks, 64-byte aligned, at least <paramref name="bytes"/> long.</summary>
+    internal static byte* BBuffer(long bytes) => Aligned(ref t_bBuffer, bytes);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static byte* Aligned(ref byte[]? buffer, long bytes)
+    {
+        if (buffer is null || buffer.Length < bytes + 64) Grow(ref buffer, bytes);
+        // The buffer lives on the pinned object heap, so its address is stable.
+        byte* p = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer!));
+        return (byte*)(((nuint)p + 63) & ~(nuint)63);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    static void Grow(ref byte[]? buffer, long bytes)
+    {
+        long size = Math.Max(bytes + 64, buffer is null ? 0 : (long)buffer.Length * 2);
+        size = Math.Min(size, Array.MaxLength);
+        buffer = GC.AllocateUninitializedArray<byte>((int)size, pinned: true);
+    }
+}
