@@ -21,13 +21,13 @@ public static partial class torch
             /// <param name="input">Any floating-point tensor.</param>
             /// <param name="dim">The dim to normalise over (negative counts from the end).</param>
             /// <param name="dtype">If given, the input is converted to it first.</param>
-            public static Tensor softmax(Tensor input, long dim, ScalarType? dtype = null) => NnSoftmax.Softmax(input, dim, dtype);
+            public static Tensor softmax(Tensor input, long dim, ScalarType? dtype = null) => input.softmax(dim, dtype);
 
             /// <summary>x - log(sum(exp(x))) along <paramref name="dim"/>, computed stably (LogSoftmaxBackward0).</summary>
             /// <param name="input">Any floating-point tensor.</param>
             /// <param name="dim">The dim to normalise over (negative counts from the end).</param>
             /// <param name="dtype">If given, the input is converted to it first.</param>
-            public static Tensor log_softmax(Tensor input, long dim, ScalarType? dtype = null) => NnSoftmax.LogSoftmax(input, dim, dtype);
+            public static Tensor log_softmax(Tensor input, long dim, ScalarType? dtype = null) => input.log_softmax(dim, dtype);
 
             /// <summary>
             /// input @ weight^T + bias, as PyTorch records it: a 2-D input with bias is one addmm (AddmmBackward0 with

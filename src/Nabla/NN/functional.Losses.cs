@@ -151,7 +151,7 @@ public static partial class torch
                 if (label_smoothing < 0 || label_smoothing > 1)
                     throw new InvalidOperationException($"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}");
                 long classDim = input._shape.Length == 1 ? 0 : 1;
-                var logp = NnSoftmax.LogSoftmax(input, classDim);
+                var logp = input.log_softmax(classDim);
                 long classes = input._shape.Length == 0 ? 1 : input._shape[classDim];
                 Tensor? weightView = null;
                 if (weight is not null)
