@@ -1,6 +1,3 @@
-#if NABLA_NN
-// Enable after torch.nn.functional.binary_cross_entropy_with_logits is merged: define NABLA_NN
-// (<DefineConstants>$(DefineConstants);NABLA_NN</DefineConstants> in Seed001Autograd.csproj), or drop the #if.
 using static Nabla.Examples.Notebook;
 using static Nabla.torch;
 
@@ -36,4 +33,3 @@ public static partial class Seed001
         // Run() ends the cell.
     }
 }
-#endif

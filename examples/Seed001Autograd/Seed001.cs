@@ -9,8 +9,7 @@ namespace Nabla.Examples;
 /// </summary>
 /// <remarks>
 /// The loss cells (<c>binary_cross_entropy_with_logits</c>, cells 6-8) need <c>torch.nn.functional</c>: they are in
-/// <c>Seed001.Loss.cs</c>, compiled when <c>NABLA_NN</c> is defined. Without it, cell 6 prints everything but the
-/// loss, and cells 7 and 8 are skipped.
+/// <c>Seed001.Loss.cs</c>.
 /// </remarks>
 public static partial class Seed001
 {
@@ -105,7 +104,7 @@ public static partial class Seed001
 
     /// <summary>
     /// The rest of cell 6 (the loss and its print) and cells 7 and 8, all of which need
-    /// <c>binary_cross_entropy_with_logits</c>; implemented in <c>Seed001.Loss.cs</c> under <c>NABLA_NN</c>.
+    /// <c>binary_cross_entropy_with_logits</c>; implemented in <c>Seed001.Loss.cs</c>.
     /// </summary>
     static partial void LossCells(TextWriter output, Tensor x, Tensor y, Tensor w, Tensor b, Tensor z);
 }

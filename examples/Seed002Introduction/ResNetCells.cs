@@ -1,7 +1,3 @@
-#if NABLA_RESNET
-// ==== AFTER MERGE: enable when torchvision.models.resnet18() and torch.optim.SGD are on main ====
-// Define NABLA_RESNET (<DefineConstants>$(DefineConstants);NABLA_RESNET</DefineConstants> in
-// Seed002Introduction.csproj) or drop this #if.
 using static Nabla.torch;
 
 namespace Nabla.Examples;
@@ -38,4 +34,3 @@ public static partial class Seed002
         optim.step();
     }
 }
-#endif

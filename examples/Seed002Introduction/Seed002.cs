@@ -10,7 +10,7 @@ namespace Nabla.Examples;
 /// </summary>
 /// <remarks>
 /// The notebook's first five cells (torchvision <c>resnet18</c>, forward, backward, <c>SGD(momentum=0.9).step()</c>)
-/// are in <c>ResNetCells.cs</c>, compiled when <c>NABLA_RESNET</c> is defined; they run last here, after the
+/// are in <c>ResNetCells.cs</c>; they run last here, after the
 /// deterministic cells, because they draw random numbers and print nothing.
 /// </remarks>
 public static partial class Seed002
@@ -139,6 +139,6 @@ public static partial class Seed002
         return "torch.Tensor";
     }
 
-    /// <summary>The resnet18 cells (<c>ResNetCells.cs</c>, under <c>NABLA_RESNET</c>).</summary>
+    /// <summary>The resnet18 cells (<c>ResNetCells.cs</c>).</summary>
     static partial void ResNetCells(TextWriter output);
 }

@@ -19,13 +19,7 @@ public static partial class Seed004
         // optimizer = torch.optim.SGD(params, lr)
         var @params = new[] { x };
         double lr = 0.01;
-#if NABLA_NN
         var optimizer = torch.optim.SGD(@params, lr);
-#else
-        // Until torch.optim lands (nn branch): the step SGD takes without momentum or weight decay,
-        // p.add_(p.grad, alpha=-lr) under no_grad -- the same float32 arithmetic, so the same printed numbers.
-        var optimizer = new PlainSgd(@params, lr);
-#endif
 
         // # create a loop: at each loop look at the value of x.grad
         // for epoch in range(3):
@@ -69,16 +63,4 @@ public static partial class Seed004
         }
     }
 
-#if !NABLA_NN
-    // Stands in for torch.optim.SGD(params, lr) until the optimizers are merged.
-    sealed class PlainSgd(Tensor[] parameters, double lr)
-    {
-        public void step()
-        {
-            using var no_grad = torch.no_grad();
-            foreach (var p in parameters)
-                if (p.grad is { } g) p.add_(g, alpha: -lr);
-        }
-    }
-#endif
 }
