@@ -27,6 +27,7 @@ internal sealed class Engine
         public int Dependencies;
         public Tensor?[]? Buffer;
         public bool Needed = true;
+        public bool ReachesTarget;   // a captured edge is reachable from (or at) this node
     }
 
     static Engine Acquire()
@@ -202,11 +203,16 @@ internal sealed class Engine
                     if (child is not null && visited.Add(child)) stack.Push((child, 0));
                     continue;
                 }
-                // A captured non-leaf node need not run itself: its gradient is taken before it would run.
-                bool needed = n is AccumulateGrad && targets.Contains(n);
+                // A node runs when it feeds a gradient towards a captured edge. A captured non-leaf node need not
+                // run itself (its gradient is taken before it would run), but its producers must run so that the
+                // gradient reaches it: hence ReachesTarget, which is true at the target, separately from Needed.
+                bool childReaches = false;
                 foreach (var e in edges)
-                    if (e.Node is not null && _states[e.Node].Needed) { needed = true; break; }
-                _states[n].Needed = needed;
+                    if (e.Node is not null && _states[e.Node].ReachesTarget) { childReaches = true; break; }
+                bool isTarget = targets.Contains(n);
+                var state = _states[n];
+                state.Needed = childReaches || (n is AccumulateGrad && isTarget);
+                state.ReachesTarget = childReaches || isTarget;
             }
         }
     }
