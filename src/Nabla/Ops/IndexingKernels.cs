@@ -143,7 +143,9 @@ internal static class IndexingKernels
             foreach (long a in l.AdvOffsets)
             {
                 long b = start + pre + a;
-                if (l.PostContiguous)
+                if (nPost == 1)
+                    da[k++] = sa[b + l.PostOffsets[0]];
+                else if (l.PostContiguous)
                 {
                     System.Array.Copy(sa, b, da, k, nPost);
                     k += nPost;

@@ -292,6 +292,22 @@ public class IndexingTests
     }
 
     [Fact]
+    public void NonContiguousInputsIndexLikeTheirContiguousCopies()
+    {
+        var x = arange(0, 24, dtype: float64).reshape(2, 3, 4).permute(2, 0, 1); // (4, 2, 3), strided
+        var c = x.contiguous().clone();
+        var idx = tensor(new long[] { 3, 0, 3 });
+        var mask = c.gt(10);
+        Assert.Equal(c[idx, TensorIndex.Colon, 1..].ToArray<double>(), x[idx, TensorIndex.Colon, 1..].ToArray<double>());
+        Assert.Equal(c[mask].ToArray<double>(), x[mask].ToArray<double>());
+        var last = tensor(new long[] { 2, 0 });
+        Assert.Equal(c[1, TensorIndex.Colon, last].ToArray<double>(), x[1, TensorIndex.Colon, last].ToArray<double>());
+        x[idx[..2], 1] = tensor(new double[] { -1, -2, -3 });
+        c[idx[..2], 1] = tensor(new double[] { -1, -2, -3 });
+        Assert.Equal(c.ToArray<double>(), x.contiguous().ToArray<double>());
+    }
+
+    [Fact]
     public void IndexTensorsMayBeInt32()
     {
         var x = arange(0, 6, dtype: float64);
