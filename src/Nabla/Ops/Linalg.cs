@@ -12,7 +12,7 @@ internal static class Linalg
     {
         if (a._dtype != b._dtype)
             throw new InvalidOperationException($"expected m1 and m2 to have the same dtype, but got: {a._dtype.CppScalarName().ToLowerInvariant()} != {b._dtype.CppScalarName().ToLowerInvariant()}");
-        if (!a._dtype.IsFloatingPoint())
+        if (a._dtype == ScalarType.Bool)
             throw new NotSupportedException($"\"{op}\" not implemented for '{a._dtype.CppScalarName()}'");
         return a._dtype;
     }
@@ -29,7 +29,9 @@ internal static class Linalg
     static void MmInto(Tensor a, Tensor b, Tensor c, float beta)
     {
         int m = (int)a._shape[0], k = (int)a._shape[1], n = (int)b._shape[1];
-        if (a._dtype == ScalarType.Float32)
+        if (a._dtype == ScalarType.Int64) IntegerMm<long>(a, b, c, beta != 0);
+        else if (a._dtype == ScalarType.Int32) IntegerMm<int>(a, b, c, beta != 0);
+        else if (a._dtype == ScalarType.Float32)
         {
             var sa = (Storage<float>)a._storage; var sb = (Storage<float>)b._storage; var sc = (Storage<float>)c._storage;
             Gemm.Matmul(m, n, k, Operand(sa.Array, sa.Start + a._offset, a), (int)a._strides[0], (int)a._strides[1],
@@ -43,6 +45,22 @@ internal static class Linalg
                 Operand(sb.Array, sb.Start + b._offset, b), (int)b._strides[0], (int)b._strides[1],
                 sc.Array.AsSpan(sc.Start + c._offset, c._numel), n, 1.0, beta);
         }
+    }
+
+    /// <summary>Integer products (exact, no SIMD: PyTorch supports them but they are rare).</summary>
+    static void IntegerMm<T>(Tensor a, Tensor b, Tensor c, bool accumulate) where T : unmanaged, System.Numerics.INumber<T>
+    {
+        int m = (int)a._shape[0], k = (int)a._shape[1], n = (int)b._shape[1];
+        var sa = a.StorageSpan<T>(); var sb = b.StorageSpan<T>(); var sc = c.StorageSpan<T>();
+        long ar = a._strides[0], ac = a._strides[1], br = b._strides[0], bc = b._strides[1], cr = c._strides[0], cc = c._strides[1];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                T sum = T.Zero;
+                for (int p = 0; p < k; p++) sum += sa[(int)(a._offset + i * ar + p * ac)] * sb[(int)(b._offset + p * br + j * bc)];
+                int at = (int)(c._offset + i * cr + j * cc);
+                sc[at] = accumulate ? sc[at] + sum : sum;
+            }
     }
 
     static ReadOnlySpan<T> Operand<T>(T[] array, int start, Tensor t)
@@ -120,6 +138,12 @@ internal static class Linalg
         int batch = (int)a._shape[0], m = (int)a._shape[1], k = (int)a._shape[2], n = (int)b._shape[2];
         var c = new Tensor(a._dtype, new long[] { batch, m, n }, zero: false);
         if (c._numel == 0) return c;
+        if (a._dtype.IsIntegral())
+        {
+            using (torch.no_grad())
+                for (int i = 0; i < batch; i++) MmInto(a.select(0, i), b.select(0, i), c.select(0, i), 0f);
+            return c;
+        }
         if (a._dtype == ScalarType.Float32)
         {
             var sa = (Storage<float>)a._storage; var sb = (Storage<float>)b._storage; var sc = (Storage<float>)c._storage;
@@ -187,7 +211,7 @@ internal static class Linalg
         {
             if (a._shape[0] != b._shape[0])
                 throw new ArgumentException($"size mismatch, got input ({b._shape[1]}), mat ({b._shape[1]}x{b._shape[0]}), vec ({a._shape[0]})");
-            return Mm(a.unsqueeze(0), b).squeeze(0);
+            return Views.Squeeze(Mm(a.unsqueeze(0), b), 0, "SqueezeBackward3"); // PyTorch squeezes in place here
         }
         if (ra == 2 && rb == 2) return Mm(a, b);
         // Batched: fold leading dims of a into rows when b is a matrix; else broadcast batch dims and use bmm.
@@ -201,8 +225,10 @@ internal static class Linalg
                     $"mat1 and mat2 shapes cannot be multiplied ({rows._shape[0]}x{rows._shape[1]} and {bm._shape[0]}x{bm._shape[1]})");
             var prod = Mm(rows, bm);
             var outShape = rb == 1 ? lead : lead.Append(bm._shape[1]).ToArray();
-            return Views.Reshape(prod, outShape);
+            return Views.Reshape(prod, outShape, "UnsafeViewBackward0");
         }
+        // A matrix times a batch: PyTorch folds the other way, (b^T a^T)^T, and makes the result contiguous.
+        if (ra == 2 && rb >= 3) return Matmul(b.transpose(-1, -2), a.t()).transpose(-1, -2).contiguous();
         var a3 = ra == 1 ? a.unsqueeze(0) : a;
         var b3 = rb == 1 ? b.unsqueeze(1) : b;
         var batchA = a3._shape[..^2];
@@ -219,7 +245,7 @@ internal static class Linalg
         var shape = batch.ToList();
         if (ra > 1) shape.Add(m);
         if (rb > 1) shape.Add(n);
-        return Views.Reshape(r, shape.ToArray());
+        return Views.Reshape(r, shape.ToArray(), "UnsafeViewBackward0");
     }
 }
 

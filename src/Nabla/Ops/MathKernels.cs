@@ -14,6 +14,7 @@ internal static class MathKernels
         if (!a._dtype.IsFloatingPoint()) a = Dispatch.ToDType(a, ScalarType.Float32);
         else if (!a.is_contiguous()) a = a.ContiguousRaw();
         var result = Tensor.Empty(a._dtype, a._shape);
+        if (result._numel == 0) return result;
         if (a._dtype == ScalarType.Float32) Run(kind, a.Contiguous<float>(), result.Contiguous<float>());
         else Run(kind, a.Contiguous<double>(), result.Contiguous<double>());
         return result;

@@ -147,8 +147,9 @@ internal sealed class SumBackward : Node
 
     protected internal override Tensor?[] Apply(Tensor?[] g)
     {
-        var grad = Reductions.Unsqueeze(g[0]!, _mask, _keepdim);
+        // Expand first, then scale: over an empty dim the scale is inf and must meet no elements (as PyTorch).
+        var grad = Reductions.Unsqueeze(g[0]!, _mask, _keepdim).expand(_selfShape);
         if (_scale != 1.0) grad = grad.mul(_scale);
-        return new[] { Reduce.CastGrad(grad.expand(_selfShape), _selfType) };
+        return new[] { Reduce.CastGrad(grad, _selfType) };
     }
 }

@@ -182,6 +182,8 @@ internal static class UnaryMath
     {
         if (min is null && max is null) throw new ArgumentException("torch.clamp: At least one of 'min' or 'max' must not be None");
         var dtype = a._dtype;
+        if (min is { } mn) dtype = ScalarTypeExtensions.Promote(dtype, Dispatch.ResultType(a, mn));
+        if (max is { } mx) dtype = ScalarTypeExtensions.Promote(dtype, Dispatch.ResultType(a, mx));
         var r = a;
         if (min is { } lo) r = Dispatch.BinaryScalar(Dispatch.BinaryKind.Max, r, lo, dtype);
         if (max is { } hi) r = Dispatch.BinaryScalar(Dispatch.BinaryKind.Min, r, hi, dtype);

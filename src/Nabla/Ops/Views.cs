@@ -66,12 +66,16 @@ internal static class Views
         return Record(MakeView(self, shape, strides, self._offset), self, new ViewBackward0(self._shape));
     }
 
-    public static Tensor Reshape(Tensor self, long[] size)
+    /// <summary>
+    /// reshape: a view when the strides allow (recorded as <paramref name="viewName"/>, ViewBackward0 as in PyTorch 2.x),
+    /// else clone + view.
+    /// </summary>
+    public static Tensor Reshape(Tensor self, long[] size, string viewName = "ViewBackward0")
     {
         var shape = ShapeUtil.InferSize(size, self._numel);
         var strides = ComputeStride(self._shape, self._strides, shape);
         if (strides is not null)
-            return Record(MakeView(self, shape, strides, self._offset), self, new ViewBackward0(self._shape));
+            return Record(MakeView(self, shape, strides, self._offset), self, new ViewBackward0(self._shape, viewName));
         // Needs a copy: clone (CloneBackward0) then view the copy (UnsafeViewBackward0), as PyTorch records it.
         var copy = self.clone();
         var result = new Tensor(copy._storage, shape, ShapeUtil.ContiguousStrides(shape), 0);
@@ -141,7 +145,7 @@ internal static class Views
         return Record(MakeView(self, shape, strides, self._offset), self, new ExpandBackward0(self._shape));
     }
 
-    public static Tensor Squeeze(Tensor self, long? dim)
+    public static Tensor Squeeze(Tensor self, long? dim, string? name = null)
     {
         var shape = new List<long>();
         var strides = new List<long>();
@@ -153,7 +157,7 @@ internal static class Views
             if (!drop) { shape.Add(self._shape[i]); strides.Add(self._strides[i]); }
         }
         var view = MakeView(self, shape.ToArray(), strides.ToArray(), self._offset);
-        return Record(view, self, new ViewBackward0(self._shape, dim is null ? "SqueezeBackward0" : "SqueezeBackward1"));
+        return Record(view, self, new ViewBackward0(self._shape, name ?? (dim is null ? "SqueezeBackward0" : "SqueezeBackward1")));
     }
 
     public static Tensor Unsqueeze(Tensor self, long dim)

@@ -2,6 +2,8 @@ namespace Nabla;
 
 public static partial class torch
 {
+    internal const string FactoryRequiresGradMessage = "Only Tensors of floating point and complex dtype can require gradients";
+
     /// <summary>The default floating-point dtype (float32), used when a float is made from integers or scalars.</summary>
     public static ScalarType get_default_dtype() => ScalarType.Float32;
 
@@ -32,7 +34,7 @@ public static partial class torch
         data.AsSpan().CopyTo(storage.Span);
         var t = new Tensor(storage, shape, ShapeUtil.ContiguousStrides(shape), 0);
         if (dtype is { } d && d != t.dtype) t = t.to(d);
-        if (requires_grad) t.requires_grad_(true);
+        if (requires_grad) t.SetRequiresGrad(true, FactoryRequiresGradMessage);
         return t;
     }
 
@@ -147,7 +149,7 @@ public static partial class torch
         var d = dtype ?? (value.Kind == ScalarType.Bool ? ScalarType.Bool : value.IsFloatingPoint ? get_default_dtype() : ScalarType.Int64);
         var t = new Tensor(d, (long[])size.Clone(), zero: value.Value == 0);
         if (value.Value != 0) t.FillUnchecked(value);
-        if (requires_grad) t.requires_grad_(true);
+        if (requires_grad) t.SetRequiresGrad(true, FactoryRequiresGradMessage);
         return t;
     }
 
@@ -199,7 +201,7 @@ public static partial class torch
         if (n < 0) throw new ArgumentException($"n must be greater or equal to 0, got {n}");
         var t = new Tensor(dtype ?? get_default_dtype(), new[] { n, m });
         for (long i = 0; i < Math.Min(n, m); i++) t.SetFlat((int)(i * m + i), 1.0);
-        if (requires_grad) t.requires_grad_(true);
+        if (requires_grad) t.SetRequiresGrad(true, FactoryRequiresGradMessage);
         return t;
     }
 
@@ -214,7 +216,7 @@ public static partial class torch
         long n = (long)Math.Ceiling((end.Value - start.Value) / step.Value);
         var t = new Tensor(d, new[] { Math.Max(0, n) });
         for (long i = 0; i < n; i++) t.SetFlat((int)i, start.Value + i * step.Value);
-        if (requires_grad) t.requires_grad_(true);
+        if (requires_grad) t.SetRequiresGrad(true, FactoryRequiresGradMessage);
         return t;
     }
 
@@ -234,7 +236,7 @@ public static partial class torch
         long half = steps / 2;
         for (long i = 0; i < steps; i++)
             t.SetFlat((int)i, i < half ? start + step * i : end - step * (steps - 1 - i));
-        if (requires_grad) t.requires_grad_(true);
+        if (requires_grad) t.SetRequiresGrad(true, FactoryRequiresGradMessage);
         return t;
     }
 }

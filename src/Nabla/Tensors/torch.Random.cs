@@ -13,7 +13,7 @@ public static partial class torch
         var d = dtype ?? get_default_dtype();
         var t = new Tensor(d, (long[])size.Clone(), zero: false);
         fill(generator ?? Generator.Default, t);
-        if (requires_grad) t.requires_grad_(true);
+        if (requires_grad) t.SetRequiresGrad(true, FactoryRequiresGradMessage);
         return t;
     }
 
@@ -74,7 +74,7 @@ public static partial class torch
             case ScalarType.Float64: g.FillRandint(t.Contiguous<double>(), low, high); break;
             default: throw new NotSupportedException("randint is not implemented for bool");
         }
-        if (requires_grad) t.requires_grad_(true);
+        if (requires_grad) t.SetRequiresGrad(true, FactoryRequiresGradMessage);
         return t;
     }
 

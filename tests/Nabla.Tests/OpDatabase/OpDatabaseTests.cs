@@ -110,8 +110,12 @@ public class OpDatabaseTests
         string expected = SampleSpec.GradFnOverride(spec) ?? info.GradFn;
         Assert.True(expected == fixture.GradFn, $"the table says {expected} but PyTorch records {fixture.GradFn}");
         var output = info.Op(SampleSpec.Build(spec, F64, requiresGrad: true));
-        Assert.Equal(expected, output.grad_fn?.name());
+        Assert.Equal(RenamedIn2x.GetValueOrDefault(expected, expected), output.grad_fn?.name());
     }
+
+    // Where PyTorch 2.x renamed a node that the 1.13 fixtures record, Nabla follows 2.x (issue 2): reshape of a
+    // view-compatible tensor records ViewBackward0 since ReshapeAlias was removed.
+    static readonly Dictionary<string, string> RenamedIn2x = new() { ["ReshapeAliasBackward0"] = "ViewBackward0" };
 
     [Fact]
     public void Every_table_sample_has_a_fixture_and_every_fixture_a_table_sample()
