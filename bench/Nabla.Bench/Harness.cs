@@ -72,7 +72,9 @@ public static class Harness
 }
 
 /// <summary>One table row's results: either library may be missing.</summary>
-public sealed record Row(Spec Spec, Result? Nabla, Result? Peer, string? NablaError = null, string? PeerError = null);
+/// <param name="LimitGBps">For memory-bound rows: the bandwidth limit measured right before the row, in GB/s.</param>
+public sealed record Row(Spec Spec, Result? Nabla, Result? Peer, string? NablaError = null, string? PeerError = null,
+    double? LimitGBps = null);
 
 /// <summary>Formats the Markdown table.</summary>
 public static class Table
@@ -105,17 +107,17 @@ public static class Table
     }
 
     /// <summary>Seconds per iteration at the machine limit, or null.</summary>
-    public static double? LimitSeconds(Spec s, MachineLimits m) => s.Limit switch
+    public static double? LimitSeconds(Row row, MachineLimits m) => row.Spec.Limit switch
     {
-        LimitKind.FmaPeak => s.LimitWork / (m.FmaPeakPerCore * 1e9 * s.Threads),
-        LimitKind.StreamAdd => m.StreamAddGBps > 0 ? s.LimitWork / (m.StreamAddGBps * 1e9) : null,
-        LimitKind.SumRead => m.SumGBps > 0 ? s.LimitWork / (m.SumGBps * 1e9) : null,
+        LimitKind.FmaPeak => row.Spec.LimitWork / (m.FmaPeakPerCore * 1e9 * row.Spec.Threads),
+        LimitKind.StreamAdd or LimitKind.SumRead when row.LimitGBps > 0 => row.Spec.LimitWork / (row.LimitGBps.Value * 1e9),
         _ => null,
     };
 
-    static string LimitCell(Spec s, MachineLimits m)
+    static string LimitCell(Row row, MachineLimits m)
     {
-        double? l = LimitSeconds(s, m);
+        var s = row.Spec;
+        double? l = LimitSeconds(row, m);
         if (l is null) return "—";
         return Num(Value(s, l.Value)) + (s.Limit switch
         {
@@ -126,11 +128,12 @@ public static class Table
         });
     }
 
-    static string Frac(Spec s, MachineLimits m, Result? r)
+    static string Frac(Row row, MachineLimits m, Result? r)
     {
-        double? l = LimitSeconds(s, m);
+        double? l = LimitSeconds(row, m);
         if (l is null || r is null) return "—";
-        return (l.Value / r.Median).ToString("F2", Inv);
+        double f = l.Value / r.Median;
+        return f >= 0.01 ? f.ToString("F2", Inv) : f.ToString("G2", Inv);
     }
 
     static string Alloc(Result? r)
@@ -161,8 +164,8 @@ public static class Table
               .Append(" | ").Append(nabla ? Cell(s, row.Nabla, row.NablaError) : "—")
               .Append(" | ").Append(peer ? Cell(s, row.Peer, row.PeerError) : "—")
               .Append(" | ").Append(ratio)
-              .Append(" | ").Append(LimitCell(s, m))
-              .Append(" | ").Append(Sel(Frac(s, m, row.Nabla), Frac(s, m, row.Peer), nabla, peer))
+              .Append(" | ").Append(LimitCell(row, m))
+              .Append(" | ").Append(Sel(Frac(row, m, row.Nabla), Frac(row, m, row.Peer), nabla, peer))
               .Append(" | ").Append(Sel(Alloc(row.Nabla), Alloc(row.Peer), nabla, peer))
               .Append(" | ").Append(Sel(row.Nabla?.Gen2.ToString(Inv) ?? "—", row.Peer?.Gen2.ToString(Inv) ?? "—", nabla, peer))
               .Append(" | ").Append(rssCell)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -7,78 +8,94 @@ namespace Nabla.Bench;
 /// <summary>
 /// The machine limits WORKLOADS.md names, measured in the same run as the workloads (memory-bound figures swing up to
 /// 2× between runs on a shared machine, so a fraction is only meaningful against a limit taken alongside).
-/// STREAM-style kernels run on 64 MiB arrays of 64-byte aligned native memory with Vector512 (Vector256 where
-/// AVX-512 is missing), split across the run's threads. Each limit is the best of several passes.
+/// The bandwidth limits are measured right before each memory-bound row, with the same warm-up and timed runs as the
+/// workloads (<see cref="AddCase"/>, <see cref="SumCase"/>): a STREAM-style add a = b + c over three 64 MiB arrays and
+/// a sum over 64 MiB, on 64-byte aligned native memory with Vector512 (Vector256 where AVX-512 is missing), split
+/// across the row's threads. The FMA peak is a constant; a Vector FMA loop is measured for the record.
 /// </summary>
-public sealed class MachineLimits
+public sealed unsafe class MachineLimits : IDisposable
 {
     /// <summary>FMA peak per core in GFLOP/s used for the fractions: Zen 5 with AVX-512, as measured in WORKLOADS.md.</summary>
     public const double FmaPeakPerCoreConstant = 224;
 
+    const int N = Workloads.Big;                 // 16M floats = 64 MiB per array
+
+    float* _a, _b, _c;
+
     /// <summary>GFLOP/s per core that the fractions use.</summary>
     public double FmaPeakPerCore { get; init; } = FmaPeakPerCoreConstant;
 
-    /// <summary>Best STREAM-style add (a = b + c, 3 × 64 MiB moved) in GB/s.</summary>
-    public double StreamAddGBps { get; init; }
-
-    /// <summary>Best sum over 64 MiB (read only) in GB/s.</summary>
-    public double SumGBps { get; init; }
-
     /// <summary>Measured Vector FMA GFLOP/s of one thread (for the record; the fractions use the constant).</summary>
-    public double FmaMeasuredOneThread { get; init; }
+    public double FmaMeasuredOneThread { get; private set; }
 
     /// <summary>Measured Vector FMA GFLOP/s on all of the run's threads.</summary>
-    public double FmaMeasuredAllThreads { get; init; }
+    public double FmaMeasuredAllThreads { get; private set; }
+
+    /// <summary>STREAM-style add bandwidths (GB/s, 3 × 64 MiB per pass) measured in this run, one per row.</summary>
+    public List<double> StreamAddGBps { get; } = [];
+
+    /// <summary>Sum bandwidths (GB/s, 64 MiB per pass) measured in this run, one per row.</summary>
+    public List<double> SumGBps { get; } = [];
 
     public int Threads { get; init; }
 
-    public static MachineLimits None(int threads) => new() { Threads = threads };
-
-    public static unsafe MachineLimits Measure(int threads, int passes = 12)
+    /// <summary>Measures the FMA loop on 1 and on <paramref name="threads"/> threads.</summary>
+    public static MachineLimits Create(int threads)
     {
-        const int n = Workloads.Big;                 // 16M floats = 64 MiB per array
-        nuint bytes = (nuint)n * sizeof(float);
-        float* a = (float*)NativeMemory.AlignedAlloc(bytes, 64);
-        float* b = (float*)NativeMemory.AlignedAlloc(bytes, 64);
-        float* c = (float*)NativeMemory.AlignedAlloc(bytes, 64);
-        try
+        var m = new MachineLimits { Threads = threads };
+        m.FmaMeasuredOneThread = MeasureFma(1);
+        m.FmaMeasuredAllThreads = MeasureFma(threads);
+        return m;
+    }
+
+    void EnsureBuffers()
+    {
+        if (_a != null) return;
+        nuint bytes = (nuint)N * sizeof(float);
+        _a = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        _b = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        _c = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        // First touch here, outside any timing (page faults cost 11-15 µs per page on this VM).
+        new Span<float>(_a, N).Fill(0f);
+        new Span<float>(_b, N).Fill(1f);
+        new Span<float>(_c, N).Fill(2f);
+    }
+
+    /// <summary>Bytes one <see cref="AddCase"/> step moves.</summary>
+    public const double AddBytes = 3.0 * 4 * N;
+
+    /// <summary>Bytes one <see cref="SumCase"/> step reads.</summary>
+    public const double SumBytes = 4.0 * N;
+
+    /// <summary>One step: a = b + c over 16M floats on <paramref name="threads"/> threads.</summary>
+    public Case AddCase(int threads)
+    {
+        EnsureBuffers();
+        float* a = _a, b = _b, c = _c;
+        return new Case(() => Split(threads, N, (lo, hi) => Add(a, b, c, lo, hi)));
+    }
+
+    /// <summary>One step: the sum of 16M floats on <paramref name="threads"/> threads.</summary>
+    public Case SumCase(int threads)
+    {
+        EnsureBuffers();
+        float* b = _b;
+        var partial = new double[threads];
+        int per = (N + threads - 1) / threads;
+        return new Case(() =>
         {
-            // First touch outside the timing (page faults cost 11-15 µs per page on this VM).
-            new Span<float>(a, n).Fill(0f);
-            new Span<float>(b, n).Fill(1f);
-            new Span<float>(c, n).Fill(2f);
+            Split(threads, N, (lo, hi) => partial[lo / per] = Sum(b, lo, hi));
+            if (Math.Abs(partial.Sum() - N) > 1) throw new InvalidOperationException("sum check failed");
+        });
+    }
 
-            double bestAdd = 0, bestSum = 0;
-            var partial = new double[threads];
-            for (int p = 0; p < passes; p++)
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                Split(threads, n, (lo, hi) => Add(a, b, c, lo, hi));
-                double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-                bestAdd = Math.Max(bestAdd, 3.0 * bytes / s / 1e9);
-
-                t0 = Stopwatch.GetTimestamp();
-                Split(threads, n, (lo, hi) => partial[lo / ((n + threads - 1) / threads)] = Sum(b, lo, hi));
-                s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-                bestSum = Math.Max(bestSum, 1.0 * bytes / s / 1e9);
-            }
-            if (Math.Abs(partial.Sum() - n) > 1) throw new InvalidOperationException("sum check failed");
-
-            return new MachineLimits
-            {
-                Threads = threads,
-                StreamAddGBps = bestAdd,
-                SumGBps = bestSum,
-                FmaMeasuredOneThread = MeasureFma(1),
-                FmaMeasuredAllThreads = MeasureFma(threads),
-            };
-        }
-        finally
-        {
-            NativeMemory.AlignedFree(a);
-            NativeMemory.AlignedFree(b);
-            NativeMemory.AlignedFree(c);
-        }
+    public void Dispose()
+    {
+        if (_a == null) return;
+        NativeMemory.AlignedFree(_a);
+        NativeMemory.AlignedFree(_b);
+        NativeMemory.AlignedFree(_c);
+        _a = _b = _c = null;
     }
 
     /// <summary>Runs body over [0, n) in <paramref name="threads"/> contiguous chunks of whole 64-byte lines.</summary>
@@ -90,6 +107,8 @@ public sealed class MachineLimits
             t => body(t * per, Math.Min(n, (t + 1) * per)));
     }
 
+    // Fully optimized from the first call: a dozen calls never reach tier 1, and tier-0/OSR code would understate the limit.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void Add(float* a, float* b, float* c, int lo, int hi)
     {
         int i = lo;
@@ -116,6 +135,8 @@ public sealed class MachineLimits
         for (; i < hi; i++) a[i] = b[i] + c[i];
     }
 
+    // Fully optimized from the first call: a dozen calls never reach tier 1, and tier-0/OSR code would understate the limit.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe double Sum(float* x, int lo, int hi)
     {
         int i = lo;
@@ -164,6 +185,8 @@ public sealed class MachineLimits
         return best;
     }
 
+    // Fully optimized from the first call: a dozen calls never reach tier 1, and tier-0/OSR code would understate the limit.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static float Fma(long reps)
     {
         if (Vector512.IsHardwareAccelerated)

@@ -31,17 +31,31 @@ if (!nabla && !peer)
 
 var specs = Workloads.All(opt.Threads).Where(opt.Selected).ToList();
 
-Console.Error.WriteLine($"measuring machine limits on {opt.Threads} thread(s)...");
-var limits = MachineLimits.Measure(opt.Threads);
+Console.Error.WriteLine($"measuring the FMA loop on 1 and {opt.Threads} thread(s)...");
+using var limits = MachineLimits.Create(opt.Threads);
 
 var rows = new List<Row>();
 foreach (var spec in specs)
 {
+    // Memory-bound rows: measure the bandwidth limit right before the row, the same way as the workloads.
+    double? limitGBps = null;
+    if (spec.Limit is LimitKind.StreamAdd or LimitKind.SumRead)
+    {
+        bool add = spec.Limit == LimitKind.StreamAdd;
+        var limitSpec = new Spec(spec.Id, add ? "limit: STREAM add 3 x 64 MiB (GB/s)" : "limit: sum over 64 MiB (GB/s)", spec.Threads,
+            Unit.GBps, Work: add ? MachineLimits.AddBytes : MachineLimits.SumBytes);
+        var (lr, _) = Run("limit", limitSpec, opt, _ => { }, p => add ? limits.AddCase(p.Threads) : limits.SumCase(p.Threads));
+        if (lr is not null)
+        {
+            limitGBps = limitSpec.Work / lr.Median / 1e9;
+            (add ? limits.StreamAddGBps : limits.SumGBps).Add(limitGBps.Value);
+        }
+    }
     Result? rn = null, rp = null;
     string? en = null, ep = null;
     if (nabla) (rn, en) = Run("Nabla", spec, opt, NablaWorkloads.SetThreads, NablaWorkloads.Create);
     if (peer) (rp, ep) = Run("TorchSharp", spec, opt, PeerWorkloads.SetThreads, PeerWorkloads.Create);
-    rows.Add(new Row(spec, rn, rp, en, ep));
+    rows.Add(new Row(spec, rn, rp, en, ep, limitGBps));
 }
 
 Dictionary<string, (string, string)>? rss = null;
@@ -59,8 +73,10 @@ Console.WriteLine($"- machine: {Environment.ProcessorCount} logical CPUs, {Runti
 Console.WriteLine($"- Nabla: {(nabla ? typeof(Nabla.torch).Assembly.GetName().Version : NablaWorkloads.Available ? "skipped (--peer-only)" : "not compiled in (NablaApi=false)")}; " +
     $"TorchSharp: {(peer ? PeerWorkloads.Version + " (libtorch 2.10 CPU)" : opt.NablaOnly ? "skipped (--nabla-only)" : "did not load: " + PeerWorkloads.LoadError)}");
 Console.WriteLine($"- {opt.Runs} timed runs per cell after warm-up, each about {opt.TargetMs} ms; cells are median (min–max) over the runs");
-Console.WriteLine($"- limits measured in this run on {opt.Threads} thread(s): STREAM add (3 × 64 MiB) {limits.StreamAddGBps.ToString("F1", inv)} GB/s, " +
-    $"sum over 64 MiB {limits.SumGBps.ToString("F1", inv)} GB/s; FMA peak {MachineLimits.FmaPeakPerCoreConstant.ToString("F0", inv)} GFLOP/s per core (constant; " +
+string Gbps(List<double> xs) => xs.Count == 0 ? "not measured (no such row)" : string.Join(", ", xs.Select(x => x.ToString("F1", inv))) + " GB/s";
+Console.WriteLine($"- limits measured in this run (median of the timed runs, right before each memory-bound row, {opt.Threads} thread(s)): " +
+    $"STREAM add (3 × 64 MiB) {Gbps(limits.StreamAddGBps)}; sum over 64 MiB {Gbps(limits.SumGBps)}");
+Console.WriteLine($"- FMA peak {MachineLimits.FmaPeakPerCoreConstant.ToString("F0", inv)} GFLOP/s per core (constant, from WORKLOADS.md; " +
     $"measured now: {limits.FmaMeasuredOneThread.ToString("F0", inv)} on 1 thread, {limits.FmaMeasuredAllThreads.ToString("F0", inv)} on {opt.Threads})");
 Console.WriteLine("- W6 (ResNet-18) is not in this suite.");
 Console.WriteLine();
