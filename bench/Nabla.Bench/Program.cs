@@ -30,6 +30,11 @@ if (!nabla && !peer)
 }
 
 var specs = Workloads.All(opt.Threads).Where(opt.Selected).ToList();
+if (specs.Count == 0)
+{
+    Console.Error.WriteLine("--only matched no workload; ids: " + string.Join(",", Workloads.All(opt.Threads).Select(s => s.Id).Distinct()));
+    return 2;
+}
 
 Console.Error.WriteLine($"measuring the FMA loop on 1 and {opt.Threads} thread(s)...");
 using var limits = MachineLimits.Create(opt.Threads);
