@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Nabla.Bench;
+
+/// <summary>
+/// The machine limits WORKLOADS.md names, measured in the same run as the workloads (memory-bound figures swing up to
+/// 2× between runs on a shared machine, so a fraction is only meaningful against a limit taken alongside).
+/// The bandwidth limits are measured right before each memory-bound row, with the same warm-up and timed runs as the
+/// workloads (<see cref="AddCase"/>, <see cref="SumCase"/>): a STREAM-style add a = b + c over three 64 MiB arrays and
+/// a sum over 64 MiB, on 64-byte aligned native memory with Vector512 (Vector256 where AVX-512 is missing), split
+/// across the row's threads. The FMA peak is a constant; a Vector FMA loop is measured for the record.
+/// </summary>
+public sealed unsafe class MachineLimits : IDisposable
+{
+    /// <summary>FMA peak per core in GFLOP/s used for the fractions: Zen 5 with AVX-512, as measured in WORKLOADS.md.</summary>
+    public const double FmaPeakPerCoreConstant = 224;
+
+    const int N = Workloads.Big;                 // 16M floats = 64 MiB per array
+
+    float* _a, _b, _c;
+
+    /// <summary>GFLOP/s per core that the fractions use.</summary>
+    public double FmaPeakPerCore { get; init; } = FmaPeakPerCoreConstant;
+
+    /// <summary>Measured Vector FMA GFLOP/s of one thread (for the record; the fractions use the constant).</summary>
+    public double FmaMeasuredOneThread { get; private set; }
+
+    /// <summary>Measured Vector FMA GFLOP/s on all of the run's threads.</summary>
+    public double FmaMeasuredAllThreads { get; private set; }
+
+    /// <summary>STREAM-style add bandwidths (GB/s, 3 × 64 MiB per pass) measured in this run, one per row.</summary>
+    public List<double> StreamAddGBps { get; } = [];
+
+    /// <summary>Sum bandwidths (GB/s, 64 MiB per pass) measured in this run, one per row.</summary>
+    public List<double> SumGBps { get; } = [];
+
+    public int Threads { get; init; }
+
+    /// <summary>Measures the FMA loop on 1 and on <paramref name="threads"/> threads.</summary>
+    public static MachineLimits Create(int threads)
+    {
+        var m = new MachineLimits { Threads = threads };
+        m.FmaMeasuredOneThread = MeasureFma(1);
+        m.FmaMeasuredAllThreads = MeasureFma(threads);
+        return m;
+    }
+
+    void EnsureBuffers()
+    {
+        if (_a != null) return;
+        nuint bytes = (nuint)N * sizeof(float);
+        _a = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        _b = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        _c = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        // First touch here, outside any timing (page faults cost 11-15 µs per page on this VM).
+        new Span<float>(_a, N).Fill(0f);
+        new Span<float>(_b, N).Fill(1f);
+        new Span<float>(_c, N).Fill(2f);
+    }
+
+    /// <summary>Bytes one <see cref="AddCase"/> step moves.</summary>
+    public const double AddBytes = 3.0 * 4 * N;
+
+    /// <summary>Bytes one <see cref="SumCase"/> step reads.</summary>
+    public const double SumBytes = 4.0 * N;
+
+    /// <summary>One step: a = b + c over 16M floats on <paramref name="threads"/> threads.</summary>
+    public Case AddCase(int threads)
+    {
+        EnsureBuffers();
+        float* a = _a, b = _b, c = _c;
+        return new Case(() => Split(threads, N, (lo, hi) => Add(a, b, c, lo, hi)));
+    }
+
+    /// <summary>One step: the sum of 16M floats on <paramref name="threads"/> threads.</summary>
+    public Case SumCase(int threads)
+    {
+        EnsureBuffers();
+        float* b = _b;
+        var partial = new double[threads];
+        int per = (N + threads - 1) / threads;
+        return new Case(() =>
+        {
+            Split(threads, N, (lo, hi) => partial[lo / per] = Sum(b, lo, hi));
+            if (Math.Abs(partial.Sum() - N) > 1) throw new InvalidOperationException("sum check failed");
+        });
+    }
+
+    public void Dispose()
+    {
+        if (_a == null) return;
+        NativeMemory.AlignedFree(_a);
+        NativeMemory.AlignedFree(_b);
+        NativeMemory.AlignedFree(_c);
+        _a = _b = _c = null;
+    }
+
+    /// <summary>Runs body over [0, n) in <paramref name="threads"/> contiguous chunks of whole 64-byte lines.</summary>
+    static void Split(int threads, int n, Action<int, int> body)
+    {
+        if (threads == 1) { body(0, n); return; }
+        int per = (n + threads - 1) / threads;
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads },
+            t => body(t * per, Math.Min(n, (t + 1) * per)));
+    }
+
+    // Fully optimized from the first call: a dozen calls never reach tier 1, and tier-0/OSR code would understate the limit.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void Add(float* a, float* b, float* c, int lo, int hi)
+    {
+        int i = lo;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + 64 <= hi; i += 64)
+            {
+                (Vector512.LoadAligned(b + i) + Vector512.LoadAligned(c + i)).StoreAligned(a + i);
+                (Vector512.LoadAligned(b + i + 16) + Vector512.LoadAligned(c + i + 16)).StoreAligned(a + i + 16);
+                (Vector512.LoadAligned(b + i + 32) + Vector512.LoadAligned(c + i + 32)).StoreAligned(a + i + 32);
+                (Vector512.LoadAligned(b + i + 48) + Vector512.LoadAligned(c + i + 48)).StoreAligned(a + i + 48);
+            }
+        }
+        else
+        {
+            for (; i + 32 <= hi; i += 32)
+            {
+                (Vector256.LoadAligned(b + i) + Vector256.LoadAligned(c + i)).StoreAligned(a + i);
+                (Vector256.LoadAligned(b + i + 8) + Vector256.LoadAligned(c + i + 8)).StoreAligned(a + i + 8);
+                (Vector256.LoadAligned(b + i + 16) + Vector256.LoadAligned(c + i + 16)).StoreAligned(a + i + 16);
+                (Vector256.LoadAligned(b + i + 24) + Vector256.LoadAligned(c + i + 24)).StoreAligned(a + i + 24);
+            }
+        }
+        for (; i < hi; i++) a[i] = b[i] + c[i];
+    }
+
+    // Fully optimized from the first call: a dozen calls never reach tier 1, and tier-0/OSR code would understate the limit.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe double Sum(float* x, int lo, int hi)
+    {
+        int i = lo;
+        float tail = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (; i + 64 <= hi; i += 64)
+            {
+                s0 += Vector512.LoadAligned(x + i);
+                s1 += Vector512.LoadAligned(x + i + 16);
+                s2 += Vector512.LoadAligned(x + i + 32);
+                s3 += Vector512.LoadAligned(x + i + 48);
+            }
+            tail = Vector512.Sum((s0 + s1) + (s2 + s3));
+        }
+        else
+        {
+            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (; i + 32 <= hi; i += 32)
+            {
+                s0 += Vector256.LoadAligned(x + i);
+                s1 += Vector256.LoadAligned(x + i + 8);
+                s2 += Vector256.LoadAligned(x + i + 16);
+                s3 += Vector256.LoadAligned(x + i + 24);
+            }
+            tail = Vector256.Sum((s0 + s1) + (s2 + s3));
+        }
+        for (; i < hi; i++) tail += x[i];
+        return tail;
+    }
+
+    /// <summary>GFLOP/s of 10 independent FMA chains per thread for about 0.15 s.</summary>
+    static double MeasureFma(int threads)
+    {
+        const long reps = 20_000_000;
+        double flopsPerRep = Vector512.IsHardwareAccelerated ? 10 * 16 * 2 : 10 * 8 * 2;
+        double best = 0;
+        for (int p = 0; p < 3; p++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            Split(threads, threads, (lo, hi) => { for (int t = lo; t < hi; t++) Fma(reps); });
+            double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            best = Math.Max(best, threads * reps * flopsPerRep / s / 1e9);
+        }
+        return best;
+    }
+
+    // Fully optimized from the first call: a dozen calls never reach tier 1, and tier-0/OSR code would understate the limit.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static float Fma(long reps)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var m = Vector512.Create(0.999999f);
+            var k = Vector512.Create(1e-7f);
+            Vector512<float> a0 = Vector512.Create(1f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0;
+            for (long r = 0; r < reps; r++)
+            {
+                a0 = Vector512.FusedMultiplyAdd(a0, m, k); a1 = Vector512.FusedMultiplyAdd(a1, m, k);
+                a2 = Vector512.FusedMultiplyAdd(a2, m, k); a3 = Vector512.FusedMultiplyAdd(a3, m, k);
+                a4 = Vector512.FusedMultiplyAdd(a4, m, k); a5 = Vector512.FusedMultiplyAdd(a5, m, k);
+                a6 = Vector512.FusedMultiplyAdd(a6, m, k); a7 = Vector512.FusedMultiplyAdd(a7, m, k);
+                a8 = Vector512.FusedMultiplyAdd(a8, m, k); a9 = Vector512.FusedMultiplyAdd(a9, m, k);
+            }
+            return Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9);
+        }
+        else
+        {
+            var m = Vector256.Create(0.999999f);
+            var k = Vector256.Create(1e-7f);
+            Vector256<float> a0 = Vector256.Create(1f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0;
+            for (long r = 0; r < reps; r++)
+            {
+                a0 = Vector256.FusedMultiplyAdd(a0, m, k); a1 = Vector256.FusedMultiplyAdd(a1, m, k);
+                a2 = Vector256.FusedMultiplyAdd(a2, m, k); a3 = Vector256.FusedMultiplyAdd(a3, m, k);
+                a4 = Vector256.FusedMultiplyAdd(a4, m, k); a5 = Vector256.FusedMultiplyAdd(a5, m, k);
+                a6 = Vector256.FusedMultiplyAdd(a6, m, k); a7 = Vector256.FusedMultiplyAdd(a7, m, k);
+                a8 = Vector256.FusedMultiplyAdd(a8, m, k); a9 = Vector256.FusedMultiplyAdd(a9, m, k);
+            }
+            return Vector256.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9);
+        }
+    }
+}
