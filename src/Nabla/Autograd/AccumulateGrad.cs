@@ -37,11 +37,12 @@ public sealed class AccumulateGrad : Node
                 // Note [Gradient ownership]: the incoming gradient may be shared with other edges (AddBackward hands
                 // the same tensor to both inputs) or with the caller, so the first one is copied unless the graph
                 // itself is being built for a higher-order derivative.
-                target._grad = GradMode.IsEnabled ? grad : grad.detach().clone();
+                // Note [Dispose scopes]: .grad outlives the step, so no dispose scope may capture it.
+                target._grad = (GradMode.IsEnabled ? grad : grad.detach().clone()).DetachFromDisposeScope();
             }
             else if (GradMode.IsEnabled)
             {
-                target._grad = target._grad + grad;
+                target._grad = (target._grad + grad).DetachFromDisposeScope();
             }
             else
             {

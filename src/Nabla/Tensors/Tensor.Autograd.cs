@@ -129,7 +129,10 @@ public sealed partial class Tensor
         {
             if (!ShapesEqual(this, value) || value._dtype != _dtype)
             {
+                var old = _storage;
+                value._storage.AddRef();
                 _storage = value._storage;
+                old.Release();
                 _dtype = value._dtype;
                 _shape = value._shape;
                 _strides = value._strides;

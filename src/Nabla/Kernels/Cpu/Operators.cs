@@ -94,10 +94,13 @@ internal readonly struct NegOp<T> : IUnaryOp<T> where T : unmanaged, INumber<T>
 // max(x, 0); NaN stays NaN
 internal readonly struct ReluOp<T> : IUnaryOp<T> where T : unmanaged, INumber<T>
 {
-    public static bool Vectorizable => false;
+    public static bool Vectorizable => Vector512<T>.IsSupported;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) => x > T.Zero ? x : (T.IsNaN(x) ? x : T.Zero);
-    public static Vector256<T> Invoke(Vector256<T> x) => Vector256.Max(x, Vector256<T>.Zero);
-    public static Vector512<T> Invoke(Vector512<T> x) => Vector512.Max(x, Vector512<T>.Zero);
+    // Keep x where x > 0 or x is NaN (x != x), else +0: the scalar rule, branch-free.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x) =>
+        Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero) | ~Vector256.Equals(x, x), x, Vector256<T>.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x) =>
+        Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero) | ~Vector512.Equals(x, x), x, Vector512<T>.Zero);
 }
 
 // |x|
