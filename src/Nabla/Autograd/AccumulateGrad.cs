@@ -27,6 +27,12 @@ public sealed class AccumulateGrad : Node
         return System.Array.Empty<Tensor?>();
     }
 
+    // Note [Owned gradients]
+    // A .grad made here by cloning is a fresh tensor only the leaf points at. Until user code reads it through the
+    // public `grad` getter (which clears _ownedGrad) or a user-defined optimizer receives it, nobody else can hold it,
+    // so zero_grad(set_to_none: true) disposes it and its buffer is recycled by MemoryPool for the next backward:
+    // a training loop then allocates no fresh gradient buffers per step. Once seen, it is only dropped, as PyTorch.
+
     /// <summary>Adds <paramref name="grad"/> into <paramref name="target"/>.grad (thread-safe for shared leaves).</summary>
     internal static void Accumulate(Tensor target, Tensor grad)
     {
@@ -38,7 +44,13 @@ public sealed class AccumulateGrad : Node
                 // the same tensor to both inputs) or with the caller, so the first one is copied unless the graph
                 // itself is being built for a higher-order derivative.
                 // Note [Dispose scopes]: .grad outlives the step, so no dispose scope may capture it.
-                target._grad = (GradMode.IsEnabled ? grad : grad.detach().clone()).DetachFromDisposeScope();
+                if (GradMode.IsEnabled) target._grad = grad.DetachFromDisposeScope();
+                else
+                {
+                    var owned = grad.detach().clone().DetachFromDisposeScope();
+                    owned._ownedGrad = true;    // Note [Owned gradients]
+                    target._grad = owned;
+                }
             }
             else if (GradMode.IsEnabled)
             {

@@ -32,6 +32,7 @@ public sealed partial class Tensor : IDisposable
     internal bool _isInference;
     internal bool _isParameter;
     internal bool _disposed;
+    internal bool _ownedGrad;             // a .grad the engine made and no user code has seen (Note [Owned gradients])
     internal DisposeScope? _scope;        // the dispose scope that will dispose this tensor, if any
 
     internal Tensor(Storage storage, long[] shape, long[] strides, int offset)

@@ -158,3 +158,29 @@ public class DisposeScopeTests
         Assert.Throws<ObjectDisposedException>(() => s.ToArray<float>());
     }
 }
+
+public class OwnedGradientTests
+{
+    [Fact]
+    public void ZeroGradRecyclesUnseenGradientsOnly()
+    {
+        var model = nn.Linear(64, 32);   // weight grad 8 KB: pooled
+        var opt = optim.SGD(model.parameters(), lr: 0.1);
+        var x = randn(4, 64);
+        model.forward(x).sum().backward();
+        var seen = model.weight!.grad!;              // read by user code: must survive zero_grad
+        var copy = seen.clone();
+        opt.zero_grad();
+        Assert.False(seen.IsInvalid);
+        Assert.Equal(copy.ToArray<float>(), seen.ToArray<float>());
+
+        // A gradient nobody read is recycled: the next backward reuses its buffer and stays correct.
+        model.forward(x).sum().backward();
+        long hits = MemoryPool.memory_stats()["pool.hits"];
+        opt.zero_grad();
+        model.forward(x).sum().backward();
+        Assert.True(MemoryPool.memory_stats()["pool.hits"] > hits);
+        Assert.Equal(copy.ToArray<float>(), model.weight!.grad!.ToArray<float>());
+        Assert.Equal(copy.ToArray<float>(), seen.ToArray<float>());
+    }
+}
