@@ -72,7 +72,7 @@ internal static class Arithmetic
         var result = BinaryScalar(BinaryKind.Add, a, alpha.Value == 1 ? s : s.Value * alpha.Value, dtype);
         if (Autograd.Autograd.ShouldRecord(a))
         {
-            var node = new AddBackward1(a);
+            var node = new ScalarOperandBackward("AddBackward1", a, 1.0);
             node.SetNextEdges(a);
             Autograd.Autograd.SetHistory(result, node);
         }
@@ -85,7 +85,7 @@ internal static class Arithmetic
         var result = BinaryScalar(BinaryKind.Sub, a, alpha.Value == 1 ? s : s.Value * alpha.Value, dtype);
         if (Autograd.Autograd.ShouldRecord(a))
         {
-            var node = new SubBackward1(a);
+            var node = new ScalarOperandBackward("SubBackward1", a, 1.0);
             node.SetNextEdges(a);
             Autograd.Autograd.SetHistory(result, node);
         }
@@ -99,7 +99,7 @@ internal static class Arithmetic
         var result = BinaryScalar(BinaryKind.Sub, a, s, dtype, scalarLeft: true);
         if (Autograd.Autograd.ShouldRecord(a))
         {
-            var node = new RsubBackward1(a);
+            var node = new ScalarOperandBackward("RsubBackward1", a, -1.0);
             node.SetNextEdges(a);
             Autograd.Autograd.SetHistory(result, node);
         }
@@ -112,7 +112,7 @@ internal static class Arithmetic
         var result = BinaryScalar(BinaryKind.Mul, a, s, dtype);
         if (Autograd.Autograd.ShouldRecord(a))
         {
-            var node = new MulBackward1(a, s);
+            var node = new ScalarOperandBackward("MulBackward1", a, s);
             node.SetNextEdges(a);
             Autograd.Autograd.SetHistory(result, node);
         }
@@ -126,7 +126,7 @@ internal static class Arithmetic
         var result = BinaryScalar(BinaryKind.Div, a, s, dtype);
         if (Autograd.Autograd.ShouldRecord(a))
         {
-            var node = new DivBackward1(a, s);
+            var node = new ScalarOperandBackward("DivBackward1", a, s, divide: true);
             node.SetNextEdges(a);
             Autograd.Autograd.SetHistory(result, node);
         }
@@ -268,51 +268,32 @@ internal sealed class DivBackward0 : Node
     }
 }
 
-/// <summary>Backward of tensor + scalar.</summary>
-internal sealed class AddBackward1 : Node
+/// <summary>
+/// Backward of the tensor-scalar overloads (AddBackward1, SubBackward1, RsubBackward1, MulBackward1, DivBackward1):
+/// the gradient times a constant factor (1, -1, the scalar) or divided by the scalar, cast back to the input's dtype.
+/// </summary>
+internal sealed class ScalarOperandBackward : Node
 {
+    readonly string _name;
     readonly ScalarType _selfType;
-    public AddBackward1(Tensor self) => _selfType = self._dtype;
-    public override string name() => "AddBackward1";
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { Reduce.CastGrad(g[0]!, _selfType) };
-}
+    readonly Scalar _factor;
+    readonly bool _divide;
 
-/// <summary>Backward of tensor - scalar.</summary>
-internal sealed class SubBackward1 : Node
-{
-    readonly ScalarType _selfType;
-    public SubBackward1(Tensor self) => _selfType = self._dtype;
-    public override string name() => "SubBackward1";
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { Reduce.CastGrad(g[0]!, _selfType) };
-}
+    public ScalarOperandBackward(string name, Tensor self, Scalar factor, bool divide = false)
+    {
+        _name = name; _selfType = self._dtype; _factor = factor; _divide = divide;
+    }
 
-/// <summary>Backward of scalar - tensor.</summary>
-internal sealed class RsubBackward1 : Node
-{
-    readonly ScalarType _selfType;
-    public RsubBackward1(Tensor self) => _selfType = self._dtype;
-    public override string name() => "RsubBackward1";
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { Reduce.CastGrad(-g[0]!, _selfType) };
-}
+    public override string name() => _name;
 
-/// <summary>Backward of tensor * scalar.</summary>
-internal sealed class MulBackward1 : Node
-{
-    readonly ScalarType _selfType;
-    readonly Scalar _other;
-    public MulBackward1(Tensor self, Scalar other) { _selfType = self._dtype; _other = other; }
-    public override string name() => "MulBackward1";
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { Reduce.CastGrad(g[0]!.mul(_other), _selfType) };
-}
-
-/// <summary>Backward of tensor / scalar.</summary>
-internal sealed class DivBackward1 : Node
-{
-    readonly ScalarType _selfType;
-    readonly Scalar _other;
-    public DivBackward1(Tensor self, Scalar other) { _selfType = self._dtype; _other = other; }
-    public override string name() => "DivBackward1";
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { Reduce.CastGrad(g[0]!.div(_other), _selfType) };
+    protected internal override Tensor?[] Apply(Tensor?[] g)
+    {
+        var grad = g[0]!;
+        if (_divide) grad = grad.div(_factor);
+        else if (_factor.Value == -1) grad = -grad;
+        else if (_factor.Value != 1) grad = grad.mul(_factor);
+        return new[] { Reduce.CastGrad(grad, _selfType) };
+    }
 }
 
 /// <summary>Backward of -tensor.</summary>
