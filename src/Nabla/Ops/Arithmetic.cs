@@ -92,18 +92,20 @@ internal static class Arithmetic
         return result;
     }
 
-    /// <summary>s - a (libtorch's <c>rsub</c> with a Scalar: <c>RsubBackward1</c>).</summary>
-    public static Tensor RSubScalar(Tensor a, Scalar s)
+    /// <summary>
+    /// s - a, as libtorch's <c>operator-(Scalar, Tensor)</c> computes it: the scalar becomes a 0-d tensor of the
+    /// promoted dtype and the tensor-tensor op is recorded (<c>SubBackward0</c>, next_functions [(None, 0), a]).
+    /// </summary>
+    public static Tensor ScalarMinus(Scalar s, Tensor a) => Sub(Wrap(s, ResultType(a, s)), a, 1);
+
+    /// <summary>s / a, as libtorch's <c>operator/(Scalar, Tensor)</c>: <c>DivBackward0</c> with the scalar as a constant input.</summary>
+    public static Tensor ScalarDivide(Scalar s, Tensor a) => Div(Wrap(s, ResultType(a, s)), a);
+
+    static Tensor Wrap(Scalar s, ScalarType dtype)
     {
-        var dtype = ResultType(a, s);
-        var result = BinaryScalar(BinaryKind.Sub, a, s, dtype, scalarLeft: true);
-        if (Autograd.Autograd.ShouldRecord(a))
-        {
-            var node = new ScalarOperandBackward("RsubBackward1", a, -1.0);
-            node.SetNextEdges(a);
-            Autograd.Autograd.SetHistory(result, node);
-        }
-        return result;
+        var t = new Tensor(dtype, System.Array.Empty<long>(), zero: false);
+        t.FillUnchecked(s);
+        return t;
     }
 
     public static Tensor MulScalar(Tensor a, Scalar s)
@@ -132,9 +134,6 @@ internal static class Arithmetic
         }
         return result;
     }
-
-    /// <summary>s / a: recorded as PyTorch does, <c>reciprocal(a) * s</c> (MulBackward1 over ReciprocalBackward0).</summary>
-    public static Tensor RDivScalar(Tensor a, Scalar s) => UnaryMath.Reciprocal(a).mul(s);
 
     public static Tensor Neg(Tensor a)
     {
@@ -269,7 +268,7 @@ internal sealed class DivBackward0 : Node
 }
 
 /// <summary>
-/// Backward of the tensor-scalar overloads (AddBackward1, SubBackward1, RsubBackward1, MulBackward1, DivBackward1):
+/// Backward of the tensor-scalar overloads (AddBackward1, SubBackward1, MulBackward1, DivBackward1):
 /// the gradient times a constant factor (1, -1, the scalar) or divided by the scalar, cast back to the input's dtype.
 /// </summary>
 internal sealed class ScalarOperandBackward : Node
