@@ -52,9 +52,9 @@ internal static class Reduction
             }
     }
 
-    // Note [Float32 summation]: float32 sums are accumulated in blocks of 4096 with SIMD partial sums (themselves
+    // Note [Float32 summation]: float32 sums are accumulated in blocks of 1024 with SIMD partial sums (themselves
     // 16-lane accumulators), then the block sums are added pairwise, so the error grows like log(n) rather than n.
-    const int Block = 4096;
+    const int Block = 1024;
 
     public static float PairwiseSum(ReadOnlySpan<float> x)
     {
