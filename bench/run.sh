@@ -26,8 +26,5 @@ else
 fi
 
 # --no-incremental: the build must copy the patched libLibTorchSharp.so, not a stale one.
-# NABLA_API=true|false overrides the project's NablaApi switch (whether the Nabla side is compiled in).
-API_PROP=()
-[ -n "${NABLA_API:-}" ] && API_PROP=("-p:NablaApi=$NABLA_API")
-dotnet build -c Release --no-incremental --no-restore "${API_PROP[@]}" "$ROOT/bench/Nabla.Bench/Nabla.Bench.csproj" -v q -nologo >&2
+dotnet build -c Release --no-incremental --no-restore "$ROOT/bench/Nabla.Bench/Nabla.Bench.csproj" -v q -nologo >&2
 LD_PRELOAD=/tmp/libiosshim.so dotnet "$ROOT/bench/Nabla.Bench/bin/Release/net10.0/Nabla.Bench.dll" "$@"

@@ -158,7 +158,7 @@ public static class Table
             string ratio = row.Nabla is not null && row.Peer is not null
                 ? (row.Peer.Median / row.Nabla.Median).ToString("F2", Inv) : "—";
             string rssCell = "—";
-            if (rss is not null && rss.TryGetValue(s.Id, out var rr))
+            if (rss is not null && rss.TryGetValue(RssKey(s), out var rr))
                 rssCell = both ? $"{rr.Nabla} / {rr.Peer}" : nabla ? rr.Nabla : rr.Peer;
             sb.Append("| ").Append(s.Label)
               .Append(" | ").Append(nabla ? Cell(s, row.Nabla, row.NablaError) : "—")
@@ -173,6 +173,9 @@ public static class Table
         }
         return sb.ToString();
     }
+
+    /// <summary>The key of a row's peak-RSS cell: the id, plus the batch for W6.</summary>
+    public static string RssKey(Spec s) => s.Id == "W6" ? $"W6:{s.Size}" : s.Id;
 
     static string Sel(string n, string p, bool nabla, bool peer) => nabla && peer ? $"{n} / {p}" : nabla ? n : p;
 }

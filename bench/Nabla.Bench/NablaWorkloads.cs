@@ -1,22 +1,32 @@
-#if NABLA_API
 using N = Nabla.torch;
-#endif
 
 namespace Nabla.Bench;
 
 /// <summary>
 /// The Nabla side: each workload written line for line as on the peer side (PeerWorkloads.cs), in Nabla's
-/// TorchSharp-spelled API. Nabla tensors are managed objects, so there are no dispose scopes.
-/// Compiled with NABLA_API only (<c>-p:NablaApi=true</c>, see Nabla.Bench.csproj); without it the Nabla column is empty.
+/// TorchSharp-spelled API. Like the peer side, each iteration runs in a <c>torch.NewDisposeScope()</c>, so that
+/// the step's temporaries hand their buffers back to Nabla's caching allocator (see <c>Nabla.MemoryPool</c>).
 /// </summary>
 public static class NablaWorkloads
 {
-#if NABLA_API
     public static bool Available => true;
 
     public static void SetThreads(int n) => N.set_num_threads(n);
 
-    public static Case? Create(Spec s) => s.Id switch
+    /// <summary>The workload; each iteration runs in a dispose scope of its own, as on the peer side.</summary>
+    public static Case? Create(Spec s)
+    {
+        var c = CreateUnscoped(s);
+        if (c is null) return null;
+        var step = c.Step;
+        return new Case(() =>
+        {
+            using var scope = N.NewDisposeScope();
+            step();
+        }, c.Cleanup);
+    }
+
+    static Case? CreateUnscoped(Spec s) => s.Id switch
     {
         "W1" => W1(),
         "W1b" => W1b(),
@@ -27,6 +37,7 @@ public static class NablaWorkloads
         "W5" => s.Variant == "inplace" ? W5InPlace() : W5OutOfPlace(),
         "W5b" => W5b(),
         "W7" => W7(),
+        "W6" => W6(s.Size),
         "W8" => W8(),
         _ => null,
     };
@@ -144,17 +155,26 @@ public static class NablaWorkloads
         return new Case(() => x.sum());
     }
 
+    static Case W6(int batch)
+    {
+        var model = Nabla.torchvision.models.resnet18();
+        var x = N.rand(batch, 3, 64, 64);
+        var target = N.rand(batch, 1000);
+        var opt = N.optim.SGD(model.parameters(), lr: 0.01, momentum: 0.9);
+        return new Case(() =>
+        {
+            opt.zero_grad();
+            var pred = model.call(x);
+            var loss = (pred - target).sum();
+            loss.backward();
+            opt.step();
+        });
+    }
+
     static Case W8()
     {
         var x = N.randn(16, 64, 32, 32, requires_grad: true);
         var w = N.randn(64, 64, 3, 3, requires_grad: true);
-        return new Case(() => N.nn.functional.conv2d(x, w, padding: 1).sum().backward());
+        return new Case(() => N.nn.functional.conv2d(x, w, padding: new long[] { 1, 1 }).sum().backward());
     }
-#else
-    public static bool Available => false;
-
-    public static void SetThreads(int n) { }
-
-    public static Case? Create(Spec s) => null;
-#endif
 }

@@ -18,8 +18,6 @@ if (!opt.NablaOnly)
     if (!peer) Console.Error.WriteLine($"TorchSharp did not load ({PeerWorkloads.LoadError}); printing the Nabla column only. " +
         "Run bench/run.sh, or tools/torchsharp-peer/setup.sh and then LD_PRELOAD=/tmp/libiosshim.so.");
 }
-if (!NablaWorkloads.Available && !opt.PeerOnly)
-    Console.Error.WriteLine("Nabla side not compiled in (build with -p:NablaApi=true once Nabla's tensor API is on this branch).");
 
 if (opt.RssProbe is { } probe) return RssProbe.Run(probe, opt);
 
@@ -64,10 +62,15 @@ foreach (var spec in specs)
 }
 
 Dictionary<string, (string, string)>? rss = null;
-if (opt.Rss && specs.Any(s => s.Id == "W3"))
+if (opt.Rss)
 {
-    Console.Error.WriteLine("peak RSS of W3: one child process per library...");
-    rss = new() { ["W3"] = (nabla ? RssProbe.Spawn("nabla", opt) : "—", peer ? RssProbe.Spawn("peer", opt) : "—") };
+    rss = new();
+    foreach (var s in specs.Where(s => s.Id is "W3" or "W6"))
+    {
+        Console.Error.WriteLine($"peak RSS of {s.Label}: one child process per library...");
+        string key = Table.RssKey(s);
+        rss[key] = (nabla ? RssProbe.Spawn("nabla", key, opt) : "—", !peer ? "—" : s.Id == "W6" ? "n/a" : RssProbe.Spawn("peer", key, opt));
+    }
 }
 
 var inv = CultureInfo.InvariantCulture;
@@ -75,7 +78,7 @@ Console.WriteLine($"## Nabla vs TorchSharp, {opt.Threads} thread(s), {DateTime.N
 Console.WriteLine();
 Console.WriteLine($"- machine: {Environment.ProcessorCount} logical CPUs, {RuntimeInformation.OSDescription.Trim()}, " +
     $".NET {Environment.Version}, Vector512 {(Vector512.IsHardwareAccelerated ? "accelerated" : "NOT accelerated")}");
-Console.WriteLine($"- Nabla: {(nabla ? typeof(Nabla.torch).Assembly.GetName().Version : NablaWorkloads.Available ? "skipped (--peer-only)" : "not compiled in (NablaApi=false)")}; " +
+Console.WriteLine($"- Nabla: {(nabla ? typeof(Nabla.torch).Assembly.GetName().Version : "skipped (--peer-only)")}; " +
     $"TorchSharp: {(peer ? PeerWorkloads.Version + " (libtorch 2.10 CPU)" : opt.NablaOnly ? "skipped (--nabla-only)" : "did not load: " + PeerWorkloads.LoadError)}");
 Console.WriteLine($"- {opt.Runs} timed runs per cell after warm-up, each about {opt.TargetMs} ms; cells are median (min–max) over the runs");
 string Gbps(List<double> xs) => xs.Count == 0 ? "not measured (no such row)" : string.Join(", ", xs.Select(x => x.ToString("F1", inv))) + " GB/s";
@@ -83,7 +86,7 @@ Console.WriteLine($"- limits measured in this run (median of the timed runs, rig
     $"STREAM add (3 × 64 MiB) {Gbps(limits.StreamAddGBps)}; sum over 64 MiB {Gbps(limits.SumGBps)}");
 Console.WriteLine($"- FMA peak {MachineLimits.FmaPeakPerCoreConstant.ToString("F0", inv)} GFLOP/s per core (constant, from WORKLOADS.md; " +
     $"measured now: {limits.FmaMeasuredOneThread.ToString("F0", inv)} on 1 thread, {limits.FmaMeasuredAllThreads.ToString("F0", inv)} on {opt.Threads})");
-Console.WriteLine("- W6 (ResNet-18) is not in this suite.");
+Console.WriteLine("- W6 (ResNet-18): TorchSharp has no torchvision package here, so its column is n/a.");
 Console.WriteLine();
 Console.Write(Table.Render(rows, limits, nabla, peer, rss));
 Console.WriteLine();
@@ -179,15 +182,15 @@ sealed class Options
                     [--target-ms MS] [--warmup-ms MS]
           --runs N       timed runs per workload (default 7); cells show median (min–max)
           --threads N    intra-op threads for both libraries (default: all logical CPUs); W4 also runs on 1 thread
-          --only LIST    workload ids: W1,W1b,W2,W3,W4,W4b,W5,W5b,W7,W8
+          --only LIST    workload ids: W1,W1b,W2,W3,W4,W4b,W5,W5b,W6,W7,W8
           --peer-only    TorchSharp column only; --nabla-only: Nabla only (TorchSharp is never loaded)
-          --no-rss       skip the two child processes that measure W3's peak RSS per library
+          --no-rss       skip the child processes that measure W3's and W6's peak RSS per library
           --target-ms    length of one timed run (default 250); --warmup-ms: minimum warm-up (default 300)
         Run TorchSharp with LD_PRELOAD=/tmp/libiosshim.so after tools/torchsharp-peer/setup.sh (bench/run.sh does both).
         """);
 }
 
-/// <summary>Peak RSS (VmHWM) of W3 per library, each in a process of its own.</summary>
+/// <summary>Peak RSS (VmHWM) of W3 and W6 per library, each in a process of its own.</summary>
 static class RssProbe
 {
     /// <summary>VmHWM of this process in kB, from /proc/self/status (0 where unavailable).</summary>
@@ -203,10 +206,13 @@ static class RssProbe
         return 0;
     }
 
-    /// <summary>Child mode: run W3 on one library and print its VmHWM before and after.</summary>
-    public static int Run(string lib, Options opt)
+    /// <summary>Child mode (<c>--rss-probe lib:key</c>): run one workload on one library and print its VmHWM before and after.</summary>
+    public static int Run(string probe, Options opt)
     {
-        var spec = Workloads.All(opt.Threads).First(s => s.Id == "W3");
+        int colon = probe.IndexOf(':');
+        string lib = colon < 0 ? probe : probe[..colon];
+        string key = colon < 0 ? "W3" : probe[(colon + 1)..];
+        var spec = Workloads.All(opt.Threads).First(s => Table.RssKey(s) == key);
         Action<int> setThreads;
         Func<Spec, Case?> create;
         if (lib == "peer")
@@ -230,8 +236,8 @@ static class RssProbe
         return 0;
     }
 
-    /// <summary>Runs this program again as <c>--rss-probe lib</c> and returns "peak MiB (baseline MiB)".</summary>
-    public static string Spawn(string lib, Options opt)
+    /// <summary>Runs this program again as <c>--rss-probe lib:key</c> and returns "peak MiB (baseline MiB)".</summary>
+    public static string Spawn(string lib, string key, Options opt)
     {
         try
         {
@@ -239,7 +245,7 @@ static class RssProbe
             var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             if (Path.GetFileNameWithoutExtension(exe) == "dotnet")
                 psi.ArgumentList.Add(typeof(RssProbe).Assembly.Location);
-            foreach (var a in new[] { "--rss-probe", lib, "--threads", opt.Threads.ToString(CultureInfo.InvariantCulture),
+            foreach (var a in new[] { "--rss-probe", lib + ":" + key, "--threads", opt.Threads.ToString(CultureInfo.InvariantCulture),
                          "--target-ms", opt.TargetMs.ToString(CultureInfo.InvariantCulture),
                          "--warmup-ms", opt.WarmupMs.ToString(CultureInfo.InvariantCulture) })
                 psi.ArgumentList.Add(a);

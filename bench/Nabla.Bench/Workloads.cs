@@ -33,7 +33,7 @@ public enum LimitKind
 /// <param name="Threads">Intra-op threads both libraries get for this row.</param>
 /// <param name="Unit">How the time is shown.</param>
 /// <param name="Work">Ops, FLOPs or bytes per iteration, by <paramref name="Unit"/>; 1 for plain times.</param>
-/// <param name="Size">Workload parameter (matrix size for W4).</param>
+/// <param name="Size">Workload parameter (matrix size for W4, batch for W6).</param>
 /// <param name="Variant">Workload variant ("inplace" / "outofplace" for W5).</param>
 /// <param name="Limit">What bounds it.</param>
 /// <param name="LimitWork">FLOPs or bytes the limit is computed from.</param>
@@ -47,7 +47,7 @@ public sealed class Case(Action step, Action? cleanup = null)
     public Action? Cleanup { get; } = cleanup;
 }
 
-/// <summary>The workloads of bench/WORKLOADS.md (W6, ResNet-18, is not in this suite).</summary>
+/// <summary>The workloads of bench/WORKLOADS.md.</summary>
 public static class Workloads
 {
     /// <summary>16M float32 elements (64 MiB), the size of W5, W5b and W7.</summary>
@@ -81,11 +81,20 @@ public static class Workloads
             Limit: LimitKind.SumRead, LimitWork: 4.0 * Big));
         rows.Add(new("W7", "W7 sum 16M (GB/s)", threads, Unit.GBps, Work: 4.0 * Big,
             Limit: LimitKind.SumRead, LimitWork: 4.0 * Big));
+        foreach (int batch in new[] { 1, 16 })
+            rows.Add(new("W6", $"W6 ResNet-18 3x64x64 batch {batch} fwd+bwd+SGD step (ms)", threads, Unit.Millis, Size: batch,
+                Limit: LimitKind.FmaPeak, LimitWork: batch * ResNet18TrainFlops64));
         double conv = 2.0 * 16 * 64 * 32 * 32 * 64 * 9;
         rows.Add(new("W8", "W8 conv2d 3x3 64->64 (16,64,32,32) fwd+bwd (ms)", threads, Unit.Millis,
             Limit: LimitKind.FmaPeak, LimitWork: 3 * conv));
         return rows;
     }
+
+    /// <summary>
+    /// ResNet-18's training FLOPs per 3×64×64 image: 3 × the forward's 2·MACs (forward, input grads, weight grads;
+    /// the first convolution needs no input grad, ignored here). Forward MACs at 64×64 are 1.82 G × (64/224)² = 0.149 G.
+    /// </summary>
+    const double ResNet18TrainFlops64 = 3 * 2 * 0.1487e9;
 
     /// <summary>
     /// W3's FLOPs: the forward GEMMs, the weight-gradient GEMMs, and the input-gradient GEMMs of the two upper layers

@@ -27,6 +27,12 @@ public sealed class AccumulateGrad : Node
         return System.Array.Empty<Tensor?>();
     }
 
+    // Note [Owned gradients]
+    // A .grad made here by cloning is a fresh tensor only the leaf points at. Until user code reads it through the
+    // public `grad` getter (which clears _ownedGrad) or a user-defined optimizer receives it, nobody else can hold it,
+    // so zero_grad(set_to_none: true) disposes it and its buffer is recycled by MemoryPool for the next backward:
+    // a training loop then allocates no fresh gradient buffers per step. Once seen, it is only dropped, as PyTorch.
+
     /// <summary>Adds <paramref name="grad"/> into <paramref name="target"/>.grad (thread-safe for shared leaves).</summary>
     internal static void Accumulate(Tensor target, Tensor grad)
     {
@@ -37,11 +43,18 @@ public sealed class AccumulateGrad : Node
                 // Note [Gradient ownership]: the incoming gradient may be shared with other edges (AddBackward hands
                 // the same tensor to both inputs) or with the caller, so the first one is copied unless the graph
                 // itself is being built for a higher-order derivative.
-                target._grad = GradMode.IsEnabled ? grad : grad.detach().clone();
+                // Note [Dispose scopes]: .grad outlives the step, so no dispose scope may capture it.
+                if (GradMode.IsEnabled) target._grad = grad.DetachFromDisposeScope();
+                else
+                {
+                    var owned = grad.detach().clone().DetachFromDisposeScope();
+                    owned._ownedGrad = true;    // Note [Owned gradients]
+                    target._grad = owned;
+                }
             }
             else if (GradMode.IsEnabled)
             {
-                target._grad = target._grad + grad;
+                target._grad = (target._grad + grad).DetachFromDisposeScope();
             }
             else
             {

@@ -305,7 +305,7 @@ internal sealed class Engine
 
     static void AccumulateRetained(Tensor t, Tensor g)
     {
-        if (t._grad is null) t._grad = GradMode.IsEnabled ? g : g.detach().clone();
-        else t._grad = t._grad + g;
+        if (t._grad is null) t._grad = (GradMode.IsEnabled ? g : g.detach().clone()).DetachFromDisposeScope();
+        else t._grad = (t._grad + g).DetachFromDisposeScope();
     }
 }

@@ -207,7 +207,12 @@ public static partial class torch
             {
                 var g = p._grad;
                 if (g is null) return;
-                if (setToNone) { p._grad = null; return; }
+                if (setToNone)
+                {
+                    p._grad = null;
+                    if (g._ownedGrad) g.Dispose();   // Note [Owned gradients]: no user code can hold it
+                    return;
+                }
                 if (g._gradFn is not null) g.detach_(); else g._requiresGrad = false;
                 using (torch.no_grad()) g.zero_();
             }

@@ -159,10 +159,49 @@ internal static class Dispatch
                 return;
             }
         }
+        // A contiguous operand broadcast over leading dims (a bias row): one contiguous op per row.
+        if (dContig && a.is_contiguous() && b.is_contiguous())
+        {
+            bool aFull = Tensor.ShapesEqual(a, dst), bFull = Tensor.ShapesEqual(b, dst);
+            if ((aFull && IsTrailingBroadcast(b, dst)) || (bFull && IsTrailingBroadcast(a, dst)))
+            {
+                int inner = aFull ? b._numel : a._numel;
+                int rows = dst._numel / inner;
+                T[] xa = sa.Array, xb = sb.Array, xd = sd.Array;
+                int oa = sa.Start + a._offset, ob = sb.Start + b._offset, od = sd.Start + dst._offset;
+                for (int r = 0; r < rows; r++)
+                {
+                    int row = r * inner;
+                    Elementwise.Binary<T, TOp>(xa.AsSpan(aFull ? oa + row : oa, inner), xb.AsSpan(bFull ? ob + row : ob, inner), xd.AsSpan(od + row, inner));
+                }
+                return;
+            }
+        }
         Elementwise.BinaryStrided<T, TOp>(dst._shape,
             sd.Array, sd.Start + dst._offset, dst._strides,
             sa.Array, sa.Start + a._offset, BroadcastStrides(a, dst._shape),
             sb.Array, sb.Start + b._offset, BroadcastStrides(b, dst._shape));
+    }
+
+    /// <summary>
+    /// True when <paramref name="b"/> (more than one element) equals <paramref name="dst"/>'s trailing dims and is 1
+    /// (or absent) in the leading ones, so it repeats contiguously for every row of dst.
+    /// </summary>
+    static bool IsTrailingBroadcast(Tensor b, Tensor dst)
+    {
+        if (b._numel < 2 || b._numel == dst._numel) return false;
+        int bi = b._shape.Length - 1, di = dst._shape.Length - 1;
+        long prod = 1;
+        while (prod < b._numel)
+        {
+            if (bi < 0 || di < 0 || b._shape[bi] != dst._shape[di]) return false;
+            prod *= b._shape[bi];
+            bi--;
+            di--;
+        }
+        for (; bi >= 0; bi--)
+            if (b._shape[bi] != 1) return false;
+        return prod == b._numel;
     }
 
     /// <summary>out = a (op) scalar, computed in <paramref name="dtype"/>.</summary>

@@ -153,10 +153,14 @@ internal static class Loss
 
         var targets = target.ContiguousRaw().Contiguous<long>();
         var w = weight?.ToDoubleArray();
-        var x = input.ToDoubleArray();
-        var coef = new double[x.Length];
-        var perItem = new double[batch * spatial];
-        double totalWeight = 0;
+        // Only the targeted elements are read (no copy of the whole input), and the coefficients of the backward are
+        // written straight into a tensor of the input's dtype (pooled storage): the math stays in float64 as before.
+        var xin = input.ContiguousRaw();
+        bool f32 = xin._dtype == ScalarType.Float32;
+        if (!f32 && xin._dtype != ScalarType.Float64) xin = Dispatch.ToDType(xin, ScalarType.Float64);
+        bool record = Autograd.Autograd.ShouldRecord(input);
+        var perItem = reduction == Reduction.None ? new double[batch * spatial] : null;
+        double totalWeight = 0, sum = 0;
         for (long n = 0; n < batch; n++)
         {
             for (long s = 0; s < spatial; s++)
@@ -166,8 +170,10 @@ internal static class Loss
                 if (t < 0 || t >= classes) throw new IndexOutOfRangeException($"Target {t} is out of bounds.");
                 double wt = w is null ? 1 : w[t];
                 int at = (int)((n * classes + t) * spatial + s);
-                coef[at] = -wt;
-                perItem[n * spatial + s] = -wt * x[at];
+                double xv = f32 ? xin.Contiguous<float>()[at] : xin.Contiguous<double>()[at];
+                double item = -wt * xv;
+                if (perItem is not null) perItem[n * spatial + s] = item;
+                else sum += item;
                 totalWeight += wt;
             }
         }
@@ -175,20 +181,31 @@ internal static class Loss
         double scale = 1;
         if (reduction == Reduction.None)
         {
-            result = torch.tensor(perItem, outShape.ToArray(), ScalarType.Float64);
+            result = torch.tensor(perItem!, outShape.ToArray(), ScalarType.Float64);
         }
         else
         {
-            double sum = 0;
-            foreach (var v in perItem) sum += v;
             if (reduction == Reduction.Mean) { scale = totalWeight == 0 ? 0 : 1 / totalWeight; sum /= totalWeight; }
             result = torch.tensor(sum, ScalarType.Float64);
         }
         result = Dispatch.ToDType(result, input._dtype);
-        if (Autograd.Autograd.ShouldRecord(input))
+        if (record)
         {
-            if (scale != 1) for (int i = 0; i < coef.Length; i++) coef[i] *= scale;
-            var c = Dispatch.ToDType(torch.tensor(coef, input._shape, ScalarType.Float64), input._dtype);
+            var c = new Tensor(input._dtype, input._shape, zero: true);
+            for (long n = 0; n < batch; n++)
+            {
+                for (long s = 0; s < spatial; s++)
+                {
+                    long t = targets[(int)(n * spatial + s)];
+                    if (t == ignoreIndex) continue;
+                    double coef = -(w is null ? 1 : w[t]);
+                    if (scale != 1) coef *= scale;
+                    int at = (int)((n * classes + t) * spatial + s);
+                    if (input._dtype == ScalarType.Float32) c.Contiguous<float>()[at] = (float)coef;
+                    else if (input._dtype == ScalarType.Float64) c.Contiguous<double>()[at] = coef;
+                    else throw new NotSupportedException($"nll_loss is not implemented for {input._dtype.CppScalarName()}");
+                }
+            }
             var node = new NllLossBackward(c, reduction, rank > 2 ? "NllLoss2DBackward0" : "NllLossBackward0");
             node.SetNextEdges(input);
             Autograd.Autograd.SetHistory(result, node);

@@ -42,10 +42,11 @@ public sealed class Adam : Optimizer
         var state = State(parameter);
         if (!state.TryGetValue("step", out var stepTensor))
         {
-            state["step"] = stepTensor = torch.tensor(0.0f);
-            state["exp_avg"] = torch.zeros_like(parameter);
-            state["exp_avg_sq"] = torch.zeros_like(parameter);
-            if (amsgrad) state["max_exp_avg_sq"] = torch.zeros_like(parameter);
+            // Note [Dispose scopes]: optimizer state outlives the step.
+            state["step"] = stepTensor = torch.tensor(0.0f).DetachFromDisposeScope();
+            state["exp_avg"] = torch.zeros_like(parameter).DetachFromDisposeScope();
+            state["exp_avg_sq"] = torch.zeros_like(parameter).DetachFromDisposeScope();
+            if (amsgrad) state["max_exp_avg_sq"] = torch.zeros_like(parameter).DetachFromDisposeScope();
         }
         var expAvg = state["exp_avg"];
         var expAvgSq = state["exp_avg_sq"];

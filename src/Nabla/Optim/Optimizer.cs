@@ -35,6 +35,7 @@ public static partial class torch
                 foreach (var p in list)
                     if (!p.is_leaf) throw new ArgumentException("can't optimize a non-leaf Tensor");
                 param_groups = new List<ParamGroup> { new(list, lr) };
+                _builtIn = GetType().Assembly == typeof(Optimizer).Assembly;
             }
 
             /// <summary>The parameter groups.</summary>
@@ -49,6 +50,8 @@ public static partial class torch
 
             /// <summary>The state of <paramref name="parameter"/> (empty before its first step).</summary>
             public IReadOnlyDictionary<string, Tensor> state(Tensor parameter) => State(parameter);
+
+            readonly bool _builtIn;
 
             /// <summary>
             /// Clears the gradients of all optimized parameters: to null (default, as PyTorch 2.x) or, with
@@ -71,7 +74,12 @@ public static partial class torch
                 using (no_grad())
                     foreach (var group in param_groups)
                         foreach (var p in group.parameters)
-                            if (p._grad is { } grad) Update(p, grad, group.lr);
+                            if (p._grad is { } grad)
+                            {
+                                // A user-defined optimizer could keep the gradient (Note [Owned gradients]).
+                                if (!_builtIn) grad._ownedGrad = false;
+                                Update(p, grad, group.lr);
+                            }
                 return loss;
             }
 

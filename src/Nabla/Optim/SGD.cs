@@ -41,7 +41,7 @@ public sealed class SGD : Optimizer
         {
             var state = State(parameter);
             if (!state.TryGetValue("momentum_buffer", out var buffer))
-                state["momentum_buffer"] = buffer = d.clone();
+                state["momentum_buffer"] = buffer = d.clone().DetachFromDisposeScope();
             else
                 buffer.mul_(momentum).add_(d, 1 - dampening);
             d = nesterov ? d.add(buffer, momentum) : buffer;

@@ -20,6 +20,15 @@ internal abstract class Storage
     /// <summary>A storage object over the same elements with its own version counter (<c>tensor.data</c>).</summary>
     public abstract Storage Alias();
 
+    /// <summary>One more tensor uses these elements (Note [Storage reference count]).</summary>
+    internal abstract void AddRef();
+
+    /// <summary>A tensor using these elements was disposed; at zero a pooled buffer goes back to <see cref="MemoryPool"/>.</summary>
+    internal abstract void Release();
+
+    /// <summary>A storage of the same dtype that throws <see cref="ObjectDisposedException"/> on any element access.</summary>
+    internal abstract Storage DisposedSentinel { get; }
+
     /// <summary>Allocates <paramref name="length"/> elements of <paramref name="dtype"/>, zero-filled when asked.</summary>
     public static Storage Allocate(ScalarType dtype, int length, bool zero = true) => dtype switch
     {
@@ -35,31 +44,91 @@ internal abstract class Storage
 // Note [Aligned storage]
 // A managed T[] starts 16 bytes past a 64-byte boundary, so every Vector512 load straddles two cache lines
 // and a streaming sum runs at about half speed (shared/bench/WORKLOADS.md). Buffers of at least
-// BufferPool.AlignThresholdBytes are allocated pinned on the pinned object heap with 64 bytes of slack, and
-// the storage starts at the first 64-byte boundary inside the array. Small buffers stay ordinary arrays: for
-// them the allocation cost matters more than alignment. Pinned arrays never move, so the aligned start stays
-// aligned for the array's lifetime, and the GC still owns the memory (no Dispose needed for correctness).
+// BufferPool.AlignThresholdBytes get 64 bytes of slack and the storage starts at the first 64-byte boundary
+// inside the array. From BufferPool.PinThresholdBytes on they are pinned, so the aligned start stays aligned for
+// the array's lifetime; smaller ones are ordinary arrays (pinned ones would land on the pinned heap, which only a
+// gen-2 GC collects, and a training loop's temporaries then cost gen-2 collections): if the GC moves one, its
+// start is no longer aligned, which costs speed, never correctness (kernels index from Start, and pin with
+// `fixed` where they take pointers). Small buffers stay plain arrays with no slack. Buffers from the aligned
+// sizes on are recycled through MemoryPool when their tensors are disposed (Note [Storage reference count]).
 
-/// <summary>Typed storage: a managed array plus the start of the tensor data inside it.</summary>
+// Note [Storage reference count]
+// The elements live in a BufferHandle<T> shared by every Storage<T> over them (Alias() for .data shares it too).
+// Every Tensor constructed over a storage adds one reference (Tensor's constructor and the .data setter);
+// Tensor.Dispose() (directly or through a dispose scope) removes it once. When the count reaches zero the handle
+// forgets its array and, if the array came from the pool, hands it back to MemoryPool for reuse. Any later access
+// through a storage of that handle throws ObjectDisposedException instead of reading a buffer that may already
+// belong to another tensor. Tensors that are never disposed keep their reference: their buffers go back to the
+// GC, never to the pool, so the pool can only ever receive a buffer nobody can reach. Finalizers never return
+// buffers (a kernel on another thread may still hold the array).
+
+/// <summary>The shared, reference-counted owner of one element array (see Note [Storage reference count]).</summary>
+internal sealed class BufferHandle<T> where T : unmanaged
+{
+    internal T[]? Array;
+    internal int RefCount;
+    internal readonly bool Pooled;
+
+    public BufferHandle(T[]? array, bool pooled)
+    {
+        Array = array;
+        Pooled = pooled;
+    }
+
+    /// <summary>A handle with no array: every access throws.</summary>
+    internal static readonly BufferHandle<T> Disposed = new(null, false);
+
+    public void AddRef() => Interlocked.Increment(ref RefCount);
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref RefCount) != 0) return;
+        var array = Interlocked.Exchange(ref Array, null);
+        if (array is not null && Pooled) MemoryPool.Return(array);
+    }
+}
+
+/// <summary>Typed storage: a reference-counted managed array plus the start of the tensor data inside it.</summary>
 internal sealed class Storage<T> : Storage where T : unmanaged
 {
-    internal readonly T[] Array;
+    readonly BufferHandle<T> _handle;
     internal readonly int Start;
     readonly int _length;
 
     public Storage(int length, bool zero)
     {
         if (length < 0) throw new ArgumentException($"Trying to create tensor with negative dimension {length}");
-        (Array, Start) = BufferPool.Rent<T>(length, zero);
-        _length = length;
-    }
-
-    public Storage(T[] array, int start, int length)
-    {
-        Array = array;
+        var (array, start, pooled) = BufferPool.Rent<T>(length, zero);
+        _handle = new BufferHandle<T>(array, pooled);
         Start = start;
         _length = length;
     }
+
+    /// <summary>Storage over a caller-owned array (never returned to the pool).</summary>
+    public Storage(T[] array, int start, int length)
+    {
+        _handle = new BufferHandle<T>(array, pooled: false);
+        Start = start;
+        _length = length;
+    }
+
+    Storage(BufferHandle<T> handle, int start, int length)
+    {
+        _handle = handle;
+        Start = start;
+        _length = length;
+    }
+
+    /// <summary>The element array; throws <see cref="ObjectDisposedException"/> once the tensors over it were disposed.</summary>
+    internal T[] Array
+    {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        get => _handle.Array ?? ThrowDisposed();
+    }
+
+    static T[] ThrowDisposed() => throw new ObjectDisposedException("Tensor",
+        "Cannot access a disposed tensor: it was disposed (Tensor.Dispose() or the end of its torch.NewDisposeScope()) " +
+        "and its buffer may already hold another tensor's data. Keep it with MoveToOuterDisposeScope() or DetachFromDisposeScope().");
 
     public override int Length => _length;
 
@@ -67,7 +136,15 @@ internal sealed class Storage<T> : Storage where T : unmanaged
 
     public Span<T> Span => new(Array, Start, _length);
 
-    public override Storage Alias() => new Storage<T>(Array, Start, _length);
+    public override Storage Alias() => new Storage<T>(_handle, Start, _length);
+
+    internal override void AddRef() => _handle.AddRef();
+
+    internal override void Release() => _handle.Release();
+
+    static readonly Storage<T> Sentinel = new(BufferHandle<T>.Disposed, 0, 0);
+
+    internal override Storage DisposedSentinel => Sentinel;
 }
 
 /// <summary>Maps a C# element type to its <see cref="ScalarType"/>.</summary>
@@ -85,21 +162,39 @@ internal static class DTypeOf<T>
 /// <summary>Where storage buffers come from.</summary>
 internal static class BufferPool
 {
-    /// <summary>Buffers at least this large are pinned and 64-byte aligned.</summary>
+    /// <summary>Buffers at least this large are 64-byte aligned and pooled (Note [Aligned storage]).</summary>
     public const int AlignThresholdBytes = 4096;
 
-    public static (T[] Array, int Start) Rent<T>(int length, bool zero) where T : unmanaged
+    /// <summary>Buffers at least this large are pinned (they live on the large/pinned heaps, which never compact).</summary>
+    public const int PinThresholdBytes = 1 << 20;
+
+    public static (T[] Array, int Start, bool Pooled) Rent<T>(int length, bool zero) where T : unmanaged
     {
         int size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
         if ((long)length * size < AlignThresholdBytes)
-            return (length == 0 ? System.Array.Empty<T>() : new T[length], 0);
+            return (length == 0 ? System.Array.Empty<T>() : new T[length], 0, false);
         int slack = 64 / size;
-        T[] array = zero
-            ? GC.AllocateArray<T>(length + slack, pinned: true)
-            : GC.AllocateUninitializedArray<T>(length + slack, pinned: true);
-        long address = Marshal.UnsafeAddrOfPinnedArrayElement(array, 0).ToInt64();
+        int arrayLength = length + slack;
+        T[]? array = MemoryPool.TryRent<T>(arrayLength);
+        if (array is not null)
+        {
+            int s = AlignedStart(array, size);
+            if (zero) System.Array.Clear(array, s, length);
+            return (array, s, true);
+        }
+        bool pinned = (long)arrayLength * size >= PinThresholdBytes;
+        array = zero
+            ? GC.AllocateArray<T>(arrayLength, pinned)
+            : GC.AllocateUninitializedArray<T>(arrayLength, pinned);
+        MemoryPool.NoteAllocation((long)arrayLength * size);
+        return (array, AlignedStart(array, size), true);
+    }
+
+    /// <summary>The first index at a 64-byte boundary (exact while the array does not move: see Note [Aligned storage]).</summary>
+    static unsafe int AlignedStart<T>(T[] array, int size) where T : unmanaged
+    {
+        long address = (long)System.Runtime.CompilerServices.Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
         int misalignment = (int)(address & 63);
-        int start = misalignment == 0 ? 0 : (64 - misalignment) / size;
-        return (array, start);
+        return misalignment == 0 ? 0 : (64 - misalignment) / size;
     }
 }

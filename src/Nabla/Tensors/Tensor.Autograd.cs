@@ -61,7 +61,9 @@ public sealed partial class Tensor
             if (_gradFn is not null && !_retainsGrad)
                 Warnings.Warn(
                     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more informations.");
-            return _grad;
+            var g = _grad;
+            if (g is not null) g._ownedGrad = false;   // user code may keep it now (Note [Owned gradients])
+            return g;
         }
         set
         {
@@ -129,7 +131,10 @@ public sealed partial class Tensor
         {
             if (!ShapesEqual(this, value) || value._dtype != _dtype)
             {
+                var old = _storage;
+                value._storage.AddRef();
                 _storage = value._storage;
+                old.Release();
                 _dtype = value._dtype;
                 _shape = value._shape;
                 _strides = value._strides;

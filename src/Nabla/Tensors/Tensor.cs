@@ -7,7 +7,8 @@ namespace Nabla;
 /// An n-dimensional array that can record the operations done on it for automatic differentiation, as
 /// <c>torch.Tensor</c>. Storage, shape, strides and offset describe the data (views share storage);
 /// <see cref="grad_fn"/>, <see cref="requires_grad"/> and <see cref="grad"/> describe its place in the graph.
-/// Tensors are garbage collected: <see cref="Dispose"/> only hands buffers back early.
+/// Tensors are garbage collected; <see cref="Dispose"/> (or a <see cref="torch.NewDisposeScope"/>) hands their buffers
+/// back to <see cref="MemoryPool"/> early, for reuse.
 /// </summary>
 public sealed partial class Tensor : IDisposable
 {
@@ -30,6 +31,9 @@ public sealed partial class Tensor : IDisposable
     internal Tensor? _base;               // the tensor this one is a view of (null if not a view)
     internal bool _isInference;
     internal bool _isParameter;
+    internal bool _disposed;
+    internal bool _ownedGrad;             // a .grad the engine made and no user code has seen (Note [Owned gradients])
+    internal DisposeScope? _scope;        // the dispose scope that will dispose this tensor, if any
 
     internal Tensor(Storage storage, long[] shape, long[] strides, int offset)
     {
@@ -40,6 +44,8 @@ public sealed partial class Tensor : IDisposable
         _dtype = storage.DType;
         _numel = ShapeUtil.Numel(shape);
         if (GradMode.IsInferenceMode) _isInference = true;
+        storage.AddRef();
+        DisposeScope.Register(this);
     }
 
     /// <summary>A fresh contiguous tensor of the given shape (zero-filled unless <paramref name="zero"/> is false).</summary>
@@ -131,12 +137,23 @@ public sealed partial class Tensor : IDisposable
     }
 
     /// <summary>
-    /// Exists so TorchSharp code written with <c>using var t = ...</c> ports unchanged. Tensors are garbage collected;
-    /// Dispose releases nothing today and is never required for correctness.
+    /// Releases this tensor's reference to its storage, as TorchSharp's <c>Dispose</c>. When no other tensor (view,
+    /// <c>detach()</c>, <c>.data</c>, ...) uses the storage any more, its buffer goes back to <see cref="MemoryPool"/>
+    /// for reuse. Using the tensor's elements afterwards throws <see cref="ObjectDisposedException"/>. Disposing is
+    /// never required (tensors are garbage collected), and disposing twice does nothing.
     /// </summary>
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
+        _scope = null;
+        var storage = _storage;
+        _storage = storage.DisposedSentinel;
+        storage.Release();
     }
+
+    /// <summary>True once <see cref="Dispose"/> ran (directly or through a dispose scope).</summary>
+    public bool IsInvalid => _disposed;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static bool ShapesEqual(Tensor a, Tensor b) => a._shape.AsSpan().SequenceEqual(b._shape);

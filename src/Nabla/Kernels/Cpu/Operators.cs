@@ -67,19 +67,24 @@ internal readonly struct DivOp<T> : IBinaryOp<T> where T : unmanaged, INumber<T>
 // max(x, y), NaN-propagating as torch.maximum
 internal readonly struct MaxOp<T> : IBinaryOp<T> where T : unmanaged, INumber<T>
 {
-    public static bool Vectorizable => false;
+    public static bool Vectorizable => Vector512<T>.IsSupported;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x, T y) => T.IsNaN(x) || T.IsNaN(y) ? x + y : (x > y ? x : y);
-    public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256.Max(x, y);
-    public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.Max(x, y);
+    // The scalar rule lane by lane: x > y ? x : y, and x + y (NaN) where either is NaN (x == x is false only for NaN).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) =>
+        Vector256.ConditionalSelect(Vector256.Equals(x, x) & Vector256.Equals(y, y), Vector256.ConditionalSelect(Vector256.GreaterThan(x, y), x, y), x + y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) =>
+        Vector512.ConditionalSelect(Vector512.Equals(x, x) & Vector512.Equals(y, y), Vector512.ConditionalSelect(Vector512.GreaterThan(x, y), x, y), x + y);
 }
 
 // min(x, y), NaN-propagating as torch.minimum
 internal readonly struct MinOp<T> : IBinaryOp<T> where T : unmanaged, INumber<T>
 {
-    public static bool Vectorizable => false;
+    public static bool Vectorizable => Vector512<T>.IsSupported;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x, T y) => T.IsNaN(x) || T.IsNaN(y) ? x + y : (x < y ? x : y);
-    public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256.Min(x, y);
-    public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.Min(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) =>
+        Vector256.ConditionalSelect(Vector256.Equals(x, x) & Vector256.Equals(y, y), Vector256.ConditionalSelect(Vector256.LessThan(x, y), x, y), x + y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) =>
+        Vector512.ConditionalSelect(Vector512.Equals(x, x) & Vector512.Equals(y, y), Vector512.ConditionalSelect(Vector512.LessThan(x, y), x, y), x + y);
 }
 
 // -x
@@ -94,10 +99,13 @@ internal readonly struct NegOp<T> : IUnaryOp<T> where T : unmanaged, INumber<T>
 // max(x, 0); NaN stays NaN
 internal readonly struct ReluOp<T> : IUnaryOp<T> where T : unmanaged, INumber<T>
 {
-    public static bool Vectorizable => false;
+    public static bool Vectorizable => Vector512<T>.IsSupported;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) => x > T.Zero ? x : (T.IsNaN(x) ? x : T.Zero);
-    public static Vector256<T> Invoke(Vector256<T> x) => Vector256.Max(x, Vector256<T>.Zero);
-    public static Vector512<T> Invoke(Vector512<T> x) => Vector512.Max(x, Vector512<T>.Zero);
+    // Keep x where x > 0 or x is NaN (x != x), else +0: the scalar rule, branch-free.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x) =>
+        Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero) | ~Vector256.Equals(x, x), x, Vector256<T>.Zero);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x) =>
+        Vector512.ConditionalSelect(Vector512.GreaterThan(x, Vector512<T>.Zero) | ~Vector512.Equals(x, x), x, Vector512<T>.Zero);
 }
 
 // |x|

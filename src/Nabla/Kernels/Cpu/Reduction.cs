@@ -56,10 +56,37 @@ internal static class Reduction
     // 16-lane accumulators), then the block sums are added pairwise, so the error grows like log(n) rather than n.
     const int Block = 1024;
 
-    public static float PairwiseSum(ReadOnlySpan<float> x)
+    public static unsafe float PairwiseSum(ReadOnlySpan<float> x)
+    {
+        if (x.Length <= Block) return TensorPrimitives.Sum(x);
+        int blocks = x.Length / Block;
+        if (blocks >= 2 * ParallelGrainBlocks && ParallelFor.NumThreads > 1)
+        {
+            // Large sums: each thread sums whole blocks pairwise, the tail and the chunk sums are added at the end.
+            var partial = new double[blocks / ParallelGrainBlocks + 1];
+            fixed (float* p = x)
+                ParallelFor.For(blocks, ParallelGrainBlocks, new SumBody { X = p, Partial = partial });
+            double total = 0;
+            foreach (double v in partial) total += v;
+            return (float)(total + PairwiseSequential(x[(blocks * Block)..]));
+        }
+        return PairwiseSequential(x);
+    }
+
+    const int ParallelGrainBlocks = 64;
+
+    unsafe struct SumBody : IRangeBody
+    {
+        public float* X;
+        public double[] Partial;
+        public void Invoke(int begin, int end) =>
+            Partial[begin / ParallelGrainBlocks] = PairwiseSequential(new ReadOnlySpan<float>(X + (long)begin * Block, (end - begin) * Block));
+    }
+
+    static float PairwiseSequential(ReadOnlySpan<float> x)
     {
         if (x.Length <= Block) return TensorPrimitives.Sum(x);
         int half = (x.Length / 2 + Block - 1) / Block * Block;
-        return PairwiseSum(x[..half]) + PairwiseSum(x[half..]);
+        return PairwiseSequential(x[..half]) + PairwiseSequential(x[half..]);
     }
 }
