@@ -86,6 +86,25 @@ public class ElementwiseKernelTests
     }
 
     [Fact]
+    public void Parallel_float32_sum_does_not_depend_on_thread_count()
+    {
+        var x = new float[(130 << 10) + 77];   // 130 blocks of 1024 plus a tail: groups do not divide evenly
+        for (int i = 0; i < x.Length; i++) x[i] = MathF.Sin(i) * 3;
+        int saved = ParallelFor.NumThreads;
+        try
+        {
+            var sums = new float[4];
+            for (int t = 1; t <= 4; t++) { ParallelFor.NumThreads = t; sums[t - 1] = Reduction.PairwiseSum(x); }
+            double reference = 0;
+            foreach (var v in x) reference += v;
+            Assert.Equal(reference, sums[0], 1e-2);
+            Assert.Equal(sums[1], sums[2]);
+            Assert.Equal(sums[1], sums[3]);
+        }
+        finally { ParallelFor.NumThreads = saved; }
+    }
+
+    [Fact]
     public void Strided_walk_matches_tensor_semantics_for_broadcast_and_transposed_views()
     {
         for (int n = 1; n <= 40; n++)
