@@ -90,9 +90,8 @@ public static partial class Seed002
         //          y2 = 3*x[0] + 4*x[1]**3
         //          y = torch.tensor([y1, y2])
         //          y, type(y)
-        //          (x[0] is x.select(0, 0) until indexing lands: the same view, with the same SelectBackward0 node.)
-        Tensor y1 = 2 * x.select(0, 0).pow(2) + x.select(0, 1);
-        Tensor y2 = 3 * x.select(0, 0) + 4 * x.select(0, 1).pow(3);
+        Tensor y1 = 2 * x[0].pow(2) + x[1];
+        Tensor y2 = 3 * x[0] + 4 * x[1].pow(3);
         Tensor y = torch.tensor(new[] { y1, y2 }); // copies the values: y has no history
         Cell(output, "27");
         Line(output, PyTuple(y.ToString(), PyType(y)));

@@ -120,12 +120,12 @@ public static class Seed003
         // # create random data
         // x <- torch_randn(n, d_in)
         // y <- x[, 1, NULL] * 0.2 - x[, 2, NULL] * 1.3 - x[, 3, NULL] * 0.5 + torch_randn(n, 1)
-        // (R indexes from 1. x[, 1, NULL] is x[TensorIndex.Colon, 0, TensorIndex.None] once indexing lands; until
-        // then, the same column as x.select(1, 0).unsqueeze(1).)
+        // (R indexes from 1: x[, 1, NULL] is column 0 kept 2-D by a new axis.)
         torch.manual_seed(0);
         Tensor x = torch.randn(n, d_in);
-        Tensor y = x.select(1, 0).unsqueeze(1) * 0.2 - x.select(1, 1).unsqueeze(1) * 1.3
-                   - x.select(1, 2).unsqueeze(1) * 0.5 + torch.randn(n, 1);
+        var all = TensorIndex.Colon;   // R leaves the index empty
+        var NULL = TensorIndex.None;
+        Tensor y = x[all, 0, NULL] * 0.2 - x[all, 1, NULL] * 1.3 - x[all, 2, NULL] * 0.5 + torch.randn(n, 1);
 
         // ### initialize weights -----
         // # dimensionality of hidden layer

@@ -47,10 +47,9 @@ public static partial class Seed004
             optimizer.step();
 
             //     print(f'x_new[i] = x_old[i] - (x.grad[i] * lr) = {x_old[0]} - ({x.grad[0]} * {lr}) = {x_old[0] - (x.grad[0] * lr)}')
-            //     A 0-d tensor in an f-string formats as its item(), a Python float. (x[0] is x.select(0, 0) until
-            //     indexing lands.)
-            Tensor x_old0 = x_old.select(0, 0);
-            Tensor grad0 = x.grad!.select(0, 0);
+            //     A 0-d tensor in an f-string formats as its item(), a Python float.
+            Tensor x_old0 = x_old[0];
+            Tensor grad0 = x.grad![0];
             Line(output, $"x_new[i] = x_old[i] - (x.grad[i] * lr) = {PyFloat(x_old0.item<float>())} - " +
                          $"({PyFloat(grad0.item<float>())} * {PyFloat(lr)}) = {PyFloat((x_old0 - (grad0 * lr)).item<float>())}");
 

@@ -72,7 +72,7 @@ internal static class Arithmetic
         var result = BinaryScalar(BinaryKind.Add, a, alpha.Value == 1 ? s : s.Value * alpha.Value, dtype);
         if (Autograd.Autograd.ShouldRecord(a))
         {
-            var node = new AddBackward1(a);
+            var node = new ScalarOperandBackward("AddBackward1", a, 1.0);
             node.SetNextEdges(a);
             Autograd.Autograd.SetHistory(result, node);
         }
@@ -85,25 +85,27 @@ internal static class Arithmetic
         var result = BinaryScalar(BinaryKind.Sub, a, alpha.Value == 1 ? s : s.Value * alpha.Value, dtype);
         if (Autograd.Autograd.ShouldRecord(a))
         {
-            var node = new SubBackward1(a);
+            var node = new ScalarOperandBackward("SubBackward1", a, 1.0);
             node.SetNextEdges(a);
             Autograd.Autograd.SetHistory(result, node);
         }
         return result;
     }
 
-    /// <summary>s - a (libtorch's <c>rsub</c> with a Scalar: <c>RsubBackward1</c>).</summary>
-    public static Tensor RSubScalar(Tensor a, Scalar s)
+    /// <summary>
+    /// s - a, as libtorch's <c>operator-(Scalar, Tensor)</c> computes it: the scalar becomes a 0-d tensor of the
+    /// promoted dtype and the tensor-tensor op is recorded (<c>SubBackward0</c>, next_functions [(None, 0), a]).
+    /// </summary>
+    public static Tensor ScalarMinus(Scalar s, Tensor a) => Sub(Wrap(s, ResultType(a, s)), a, 1);
+
+    /// <summary>s / a, as libtorch's <c>operator/(Scalar, Tensor)</c>: <c>DivBackward0</c> with the scalar as a constant input.</summary>
+    public static Tensor ScalarDivide(Scalar s, Tensor a) => Div(Wrap(s, ResultType(a, s)), a);
+
+    static Tensor Wrap(Scalar s, ScalarType dtype)
     {
-        var dtype = ResultType(a, s);
-        var result = BinaryScalar(BinaryKind.Sub, a, s, dtype, scalarLeft: true);
-        if (Autograd.Autograd.ShouldRecord(a))
-        {
-            var node = new RsubBackward1(a);
-            node.SetNextEdges(a);
-            Autograd.Autograd.SetHistory(result, node);
-        }
-        return result;
+        var t = new Tensor(dtype, System.Array.Empty<long>(), zero: false);
+        t.FillUnchecked(s);
+        return t;
     }
 
     public static Tensor MulScalar(Tensor a, Scalar s)
@@ -112,7 +114,7 @@ internal static class Arithmetic
         var result = BinaryScalar(BinaryKind.Mul, a, s, dtype);
         if (Autograd.Autograd.ShouldRecord(a))
         {
-            var node = new MulBackward1(a, s);
+            var node = new ScalarOperandBackward("MulBackward1", a, s);
             node.SetNextEdges(a);
             Autograd.Autograd.SetHistory(result, node);
         }
@@ -126,15 +128,12 @@ internal static class Arithmetic
         var result = BinaryScalar(BinaryKind.Div, a, s, dtype);
         if (Autograd.Autograd.ShouldRecord(a))
         {
-            var node = new DivBackward1(a, s);
+            var node = new ScalarOperandBackward("DivBackward1", a, s, divide: true);
             node.SetNextEdges(a);
             Autograd.Autograd.SetHistory(result, node);
         }
         return result;
     }
-
-    /// <summary>s / a: recorded as PyTorch does, <c>reciprocal(a) * s</c> (MulBackward1 over ReciprocalBackward0).</summary>
-    public static Tensor RDivScalar(Tensor a, Scalar s) => UnaryMath.Reciprocal(a).mul(s);
 
     public static Tensor Neg(Tensor a)
     {
@@ -268,51 +267,32 @@ internal sealed class DivBackward0 : Node
     }
 }
 
-/// <summary>Backward of tensor + scalar.</summary>
-internal sealed class AddBackward1 : Node
+/// <summary>
+/// Backward of the tensor-scalar overloads (AddBackward1, SubBackward1, MulBackward1, DivBackward1):
+/// the gradient times a constant factor (1, -1, the scalar) or divided by the scalar, cast back to the input's dtype.
+/// </summary>
+internal sealed class ScalarOperandBackward : Node
 {
+    readonly string _name;
     readonly ScalarType _selfType;
-    public AddBackward1(Tensor self) => _selfType = self._dtype;
-    public override string name() => "AddBackward1";
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { Reduce.CastGrad(g[0]!, _selfType) };
-}
+    readonly Scalar _factor;
+    readonly bool _divide;
 
-/// <summary>Backward of tensor - scalar.</summary>
-internal sealed class SubBackward1 : Node
-{
-    readonly ScalarType _selfType;
-    public SubBackward1(Tensor self) => _selfType = self._dtype;
-    public override string name() => "SubBackward1";
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { Reduce.CastGrad(g[0]!, _selfType) };
-}
+    public ScalarOperandBackward(string name, Tensor self, Scalar factor, bool divide = false)
+    {
+        _name = name; _selfType = self._dtype; _factor = factor; _divide = divide;
+    }
 
-/// <summary>Backward of scalar - tensor.</summary>
-internal sealed class RsubBackward1 : Node
-{
-    readonly ScalarType _selfType;
-    public RsubBackward1(Tensor self) => _selfType = self._dtype;
-    public override string name() => "RsubBackward1";
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { Reduce.CastGrad(-g[0]!, _selfType) };
-}
+    public override string name() => _name;
 
-/// <summary>Backward of tensor * scalar.</summary>
-internal sealed class MulBackward1 : Node
-{
-    readonly ScalarType _selfType;
-    readonly Scalar _other;
-    public MulBackward1(Tensor self, Scalar other) { _selfType = self._dtype; _other = other; }
-    public override string name() => "MulBackward1";
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { Reduce.CastGrad(g[0]!.mul(_other), _selfType) };
-}
-
-/// <summary>Backward of tensor / scalar.</summary>
-internal sealed class DivBackward1 : Node
-{
-    readonly ScalarType _selfType;
-    readonly Scalar _other;
-    public DivBackward1(Tensor self, Scalar other) { _selfType = self._dtype; _other = other; }
-    public override string name() => "DivBackward1";
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { Reduce.CastGrad(g[0]!.div(_other), _selfType) };
+    protected internal override Tensor?[] Apply(Tensor?[] g)
+    {
+        var grad = g[0]!;
+        if (_divide) grad = grad.div(_factor);
+        else if (_factor.Value == -1) grad = -grad;
+        else if (_factor.Value != 1) grad = grad.mul(_factor);
+        return new[] { Reduce.CastGrad(grad, _selfType) };
+    }
 }
 
 /// <summary>Backward of -tensor.</summary>

@@ -96,7 +96,7 @@ internal static class Conv
         if (x._dtype != w._dtype || (bias is not null && bias._dtype != x._dtype))
             throw new InvalidOperationException(
                 $"expected scalar type {x._dtype.CppScalarName()} but found {(x._dtype != w._dtype ? w : bias!)._dtype.CppScalarName()}");
-        if (!x._dtype.IsFloatingPoint())
+        if (x._dtype == ScalarType.Bool)
             throw new NotSupportedException($"\"slow_conv2d_cpu\" not implemented for '{x._dtype.CppScalarName()}'");
     }
 
@@ -113,8 +113,14 @@ internal static class Conv
         var result = Tensor.Empty(x._dtype, new long[] { problem.N, problem.O, problem.G.OH, problem.G.OW });
         if (result._numel == 0) return result;
         x = x.ContiguousRaw(); w = w.ContiguousRaw(); bias = bias?.ContiguousRaw();
-        if (x._dtype == ScalarType.Float32) Forward<float>(problem, x, w, bias, result);
-        else Forward<double>(problem, x, w, bias, result);
+        switch (x._dtype)
+        {
+            case ScalarType.Float32: Forward<float>(problem, x, w, bias, result); break;
+            case ScalarType.Float64: Forward<double>(problem, x, w, bias, result); break;
+            case ScalarType.Int64: Forward<long>(problem, x, w, bias, result); break;
+            case ScalarType.Int32: Forward<int>(problem, x, w, bias, result); break;
+            default: throw new NotSupportedException($"\"slow_conv2d_cpu\" not implemented for '{x._dtype.CppScalarName()}'");
+        }
         return result;
     }
 

@@ -29,6 +29,9 @@ internal static class Loss
 
     public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction)
     {
+        var dtype = Dispatch.ResultType(input, target);
+        if (!dtype.IsFloatingPoint())
+            throw new InvalidOperationException($"\"mse_cpu\" not implemented for '{dtype.CppScalarName()}'");
         Tensor result;
         using (torch.no_grad())
         {
@@ -48,6 +51,8 @@ internal static class Loss
 
     public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Tensor? weight, Reduction reduction)
     {
+        if (target._dtype != input._dtype)
+            throw new InvalidOperationException($"Found dtype {target._dtype.CppScalarName()} but expected {input._dtype.CppScalarName()}");
         var x = input.ToDoubleArray();
         var t = Dispatch.ToDType(target.expand(input._shape), ScalarType.Float64).ToDoubleArray();
         var w = weight is null ? null : Dispatch.ToDType(weight.expand(input._shape), ScalarType.Float64).ToDoubleArray();
@@ -76,6 +81,13 @@ internal static class Loss
 
     public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Tensor? weight, Tensor? posWeight, Reduction reduction)
     {
+        // PyTorch's formula runs in place ((1 - t).mul_(x), exp_() on a tensor of the input's dtype): an integer
+        // input or target cannot hold the floating result.
+        if (!input._dtype.IsFloatingPoint())
+            throw new InvalidOperationException($"result type Float can't be cast to the desired output type {input._dtype.CppScalarName()}");
+        if (!target._dtype.IsFloatingPoint())
+            throw new InvalidOperationException(
+                $"result type {input._dtype.CppScalarName()} can't be cast to the desired output type {target._dtype.CppScalarName()}");
         Tensor result;
         using (torch.no_grad())
         {
@@ -134,6 +146,10 @@ internal static class Loss
         if (weight is not null && (weight._shape.Length != 1 || weight._shape[0] != classes))
             throw new InvalidOperationException(
                 $"weight tensor should be defined either for all {classes} classes or no classes but got weight tensor of shape: {ShapeUtil.Format(weight._shape)}");
+
+        if (!input._dtype.IsFloatingPoint())
+            throw new InvalidOperationException(
+                $"\"{(rank > 2 ? "nll_loss2d_forward_out_frame" : "nll_loss_out_frame")}\" not implemented for '{input._dtype.CppScalarName()}'");
 
         var targets = target.ContiguousRaw().Contiguous<long>();
         var w = weight?.ToDoubleArray();

@@ -20,26 +20,8 @@ internal static class MathKernels
         return result;
     }
 
-    static void Run(Kind kind, ReadOnlySpan<float> x, Span<float> d)
-    {
-        switch (kind)
-        {
-            case Kind.Exp: TensorPrimitives.Exp(x, d); break;
-            case Kind.Log: TensorPrimitives.Log(x, d); break;
-            case Kind.Log1p: TensorPrimitives.LogP1(x, d); break;
-            case Kind.Expm1: TensorPrimitives.ExpM1(x, d); break;
-            case Kind.Sin: TensorPrimitives.Sin(x, d); break;
-            case Kind.Cos: TensorPrimitives.Cos(x, d); break;
-            case Kind.Tanh: TensorPrimitives.Tanh(x, d); break;
-            case Kind.Sigmoid: TensorPrimitives.Sigmoid(x, d); break;
-            case Kind.Sqrt: TensorPrimitives.Sqrt(x, d); break;
-            case Kind.Rsqrt: TensorPrimitives.ReciprocalSqrt(x, d); break;
-            case Kind.Reciprocal: TensorPrimitives.Reciprocal(x, d); break;
-            case Kind.Square: TensorPrimitives.Multiply(x, x, d); break;
-        }
-    }
-
-    static void Run(Kind kind, ReadOnlySpan<double> x, Span<double> d)
+    // One generic body for float and double: the generic TensorPrimitives overloads specialise per element type.
+    static void Run<T>(Kind kind, ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         switch (kind)
         {

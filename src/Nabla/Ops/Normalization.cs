@@ -13,6 +13,28 @@ namespace Nabla.Ops;
 
 internal static class Norm
 {
+    // PyTorch 1.13's CPU check (Normalization.cpp, mixed_data_type.h): when the first defined parameter (in the order
+    // weight, bias, running_mean, running_var) differs from the input's dtype the call is "mixed type", allowed only for
+    // a BFloat16 input with Float parameters; any other mismatch fails when the kernel reads the parameter.
+    static void CheckParameterDTypes(Tensor input, params Tensor?[] parameters)
+    {
+        Tensor? first = null;
+        foreach (var p in parameters)
+            if (p is not null) { first = p; break; }
+        if (first is null) return;
+        if (first._dtype != input._dtype)
+        {
+            foreach (var p in parameters)
+                if (p is not null && p._dtype != ScalarType.Float32)
+                    throw new InvalidOperationException("mixed dtype (CPU): expect parameter to have scalar type of Float");
+            throw new InvalidOperationException("mixed dtype (CPU): expect input to have scalar type of BFloat16");
+        }
+        foreach (var p in parameters)
+            if (p is not null && p._dtype != input._dtype)
+                throw new InvalidOperationException(
+                    $"expected scalar type {input._dtype.CppScalarName()} but found {p._dtype.CppScalarName()}");
+    }
+
     static void CheckFeatures(string name, long features, Tensor? t)
     {
         if (t is not null && t._numel != features)
@@ -47,6 +69,7 @@ internal static class Norm
         if (shape.Length < 2) throw new ArgumentException($"batch_norm: expected at least 2-D input, but got input of size {ShapeUtil.Format(shape)}");
         if (!input._dtype.IsFloatingPoint())
             throw new NotSupportedException($"\"batch_norm_cpu\" not implemented for '{input._dtype.CppScalarName()}'");
+        CheckParameterDTypes(input, weight, bias, runningMean, runningVar);
 
         int n = (int)shape[0], c = (int)features, s = (int)(input._numel / Math.Max(1L, (long)n * c));
         var mean = new double[c];

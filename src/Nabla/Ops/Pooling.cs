@@ -205,7 +205,8 @@ internal static class Pool
         long ow = OutputSize(input._shape[^1], k[1], p[1], s[1], 1, ceilMode);
         var one = new long[] { 1, 1 };
         ShapeCheck(input, k, s, p, one, oh, ow);
-        CheckFloat(input, "avg_pool2d_out_frame");
+        // PyTorch's CPU kernel also takes int64 (the window sum divided with C++ integer division, truncating).
+        if (input._dtype != ScalarType.Int64) CheckFloat(input, "avg_pool2d");
         var args = new AvgArgs(k, s, p, ceilMode, countIncludePad);
         var output = Tensor.Empty(input._dtype, WithPlane(input._shape, oh, ow));
         if (output._numel > 0)
@@ -215,6 +216,11 @@ internal static class Pool
             if (input._dtype == ScalarType.Float32)
             {
                 var (xa, xo) = Data<float>(x); var (ya, yo) = Data<float>(output);
+                PoolingKernels.AvgForward(Planes(input._shape), g, countIncludePad, xa, xo, ya, yo);
+            }
+            else if (input._dtype == ScalarType.Int64)
+            {
+                var (xa, xo) = Data<long>(x); var (ya, yo) = Data<long>(output);
                 PoolingKernels.AvgForward(Planes(input._shape), g, countIncludePad, xa, xo, ya, yo);
             }
             else

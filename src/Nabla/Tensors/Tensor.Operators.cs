@@ -14,8 +14,8 @@ public sealed partial class Tensor
     public static Tensor operator -(Tensor a, Tensor b) => a.sub(b);
     /// <summary>Tensor minus scalar (SubBackward1).</summary>
     public static Tensor operator -(Tensor a, Scalar b) => a.sub(b);
-    /// <summary>Scalar minus tensor (RsubBackward1).</summary>
-    public static Tensor operator -(Scalar a, Tensor b) => Arithmetic.RSubScalar(b, a);
+    /// <summary>Scalar minus tensor (SubBackward0, as libtorch's operator).</summary>
+    public static Tensor operator -(Scalar a, Tensor b) => Arithmetic.ScalarMinus(a, b);
     /// <summary>Elementwise product (MulBackward0).</summary>
     public static Tensor operator *(Tensor a, Tensor b) => a.mul(b);
     /// <summary>Tensor times scalar (MulBackward1).</summary>
@@ -26,8 +26,8 @@ public sealed partial class Tensor
     public static Tensor operator /(Tensor a, Tensor b) => a.div(b);
     /// <summary>Tensor divided by scalar (DivBackward1).</summary>
     public static Tensor operator /(Tensor a, Scalar b) => a.div(b);
-    /// <summary>Scalar divided by tensor.</summary>
-    public static Tensor operator /(Scalar a, Tensor b) => Arithmetic.RDivScalar(b, a);
+    /// <summary>Scalar divided by tensor (DivBackward0, as libtorch's operator).</summary>
+    public static Tensor operator /(Scalar a, Tensor b) => Arithmetic.ScalarDivide(a, b);
     /// <summary>Negation (NegBackward0).</summary>
     public static Tensor operator -(Tensor a) => a.neg();
 

@@ -8,8 +8,10 @@ namespace Nabla.Tests.OpDatabase;
 /// Builds the deterministic sample inputs described by a spec string, exactly as tools/fixtures/opdb.py does.
 /// Grammar: inputs separated by ','; each input is a shape ("2x3", "[]" for 0-d, "0x3" for empty) followed by
 /// modifiers: 'T' built with its last two dims swapped then transposed back (non-contiguous), 'S' built with its last
-/// dim doubled then sliced with step 2 (strided), '+' positive values, '~' values with |x| &gt;= 0.5, 'b' a bool mask.
-/// An optional "|Name" suffix overrides the expected grad_fn name of the op.
+/// dim doubled then sliced with step 2 (strided), '+' positive values, '~' values with |x| &gt;= 0.5, 'p' values in
+/// (0, 1) (probabilities), 'b' a bool mask, 'n' a floating input that does not require grad (running statistics, loss
+/// weights). "&lt;shape&gt;#v0;v1;..." is a fixed int64 tensor with the given values (index tensors, class targets), int64
+/// in every dtype run. An optional "|Name" suffix overrides the expected grad_fn name of the op.
 /// </summary>
 public static class SampleSpec
 {
@@ -34,6 +36,12 @@ public static class SampleSpec
         for (int p = 0; p < tokens.Length; p++)
         {
             var (shape, transposed, strided, domain) = Parse(tokens[p]);
+            if (domain == '#')
+            {
+                var ints = IntValues(tokens[p]);
+                inputs[p] = torch.tensor(ints, shape);
+                continue;
+            }
             var baseShape = (long[])shape.Clone();
             if (transposed) (baseShape[^1], baseShape[^2]) = (baseShape[^2], baseShape[^1]);
             if (strided) baseShape[^1] *= 2;
@@ -55,7 +63,7 @@ public static class SampleSpec
             if (transposed) t = t.transpose(-1, -2);
             if (strided) t = t.slice(-1, 0, null, 2);
             Assert.Equal(shape, t.shape);
-            if (requiresGrad && t.is_floating_point()) t.requires_grad_();
+            if (requiresGrad && t.is_floating_point() && !tokens[p].Contains('n')) t.requires_grad_();
             inputs[p] = t;
         }
         return inputs;
@@ -94,6 +102,7 @@ public static class SampleSpec
             v[k] = domain switch
             {
                 '+' => (m + 1) / scale + off,
+                'p' => (m + 1) / (integer ? 1 : 32.0) + off,
                 '~' => (m % 2 == 0 ? 1 : -1) * ((m % 8 + 4) / scale + off),
                 _ => (m - 11) / scale + off,
             };
@@ -104,15 +113,22 @@ public static class SampleSpec
     static (long[] Shape, bool Transposed, bool Strided, char Domain) Parse(string token)
     {
         token = token.Trim();
+        int hash = token.IndexOf('#');
+        if (hash >= 0) return (ParseShape(token[..hash]), false, false, '#');
         int i = token.Length;
-        while (i > 0 && "TS+~b".Contains(token[i - 1])) i--;
+        while (i > 0 && "TS+~bnp".Contains(token[i - 1])) i--;
         string shapeText = token[..i], mods = token[i..];
-        var shape = shapeText == "[]"
-            ? System.Array.Empty<long>()
-            : shapeText.Split('x').Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        char domain = mods.Contains('+') ? '+' : mods.Contains('~') ? '~' : mods.Contains('b') ? 'b' : 'r';
-        return (shape, mods.Contains('T'), mods.Contains('S'), domain);
+        char domain = mods.Contains('+') ? '+' : mods.Contains('~') ? '~' : mods.Contains('p') ? 'p' : mods.Contains('b') ? 'b' : 'r';
+        return (ParseShape(shapeText), mods.Contains('T'), mods.Contains('S'), domain);
     }
+
+    static long[] ParseShape(string text) => text == "[]"
+        ? System.Array.Empty<long>()
+        : text.Split('x').Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+
+    static long[] IntValues(string token) =>
+        token.Trim()[(token.Trim().IndexOf('#') + 1)..].Split(';', StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray();
 }
 
 /// <summary>One record of Fixtures/opdb/opdb.json (see tools/fixtures/opdb.py).</summary>
@@ -126,7 +142,7 @@ public sealed class OpFixture
     public string OutDType = "";
     /// <summary>PyTorch's grad_fn name.</summary>
     public string? GradFn;
-    /// <summary>Input gradients for the fixed upstream gradient (null where unused), one per floating input.</summary>
+    /// <summary>Input gradients for the fixed upstream gradient (null where unused), one per input that requires grad.</summary>
     public double[]?[] Grads = System.Array.Empty<double[]?>();
     /// <summary>Output dtypes for the float32, mixed and int64 runs ("error" where PyTorch raised).</summary>
     public string DTypeF32 = "", DTypeMixed = "", DTypeInt = "";

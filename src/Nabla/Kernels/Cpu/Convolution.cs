@@ -32,14 +32,26 @@ internal static class ConvolutionKernels
     static int Grain(in Problem p) => (int)Math.Max(1, WorkPerTask / Math.Max(1, p.MacsPerImage));
 
     static void Mm<T>(int m, int n, int k, ReadOnlySpan<T> a, int aRow, int aCol, ReadOnlySpan<T> b, int bRow, int bCol,
-        Span<T> c, int ldc, bool accumulate) where T : unmanaged
+        Span<T> c, int ldc, bool accumulate) where T : unmanaged, INumber<T>
     {
         if (typeof(T) == typeof(float))
             Gemm.Matmul(m, n, k, MemoryMarshal.Cast<T, float>(a), aRow, aCol, MemoryMarshal.Cast<T, float>(b), bRow, bCol,
                 MemoryMarshal.Cast<T, float>(c), ldc, 1f, accumulate ? 1f : 0f);
-        else
+        else if (typeof(T) == typeof(double))
             Gemm.Matmul(m, n, k, MemoryMarshal.Cast<T, double>(a), aRow, aCol, MemoryMarshal.Cast<T, double>(b), bRow, bCol,
                 MemoryMarshal.Cast<T, double>(c), ldc, 1.0, accumulate ? 1.0 : 0.0);
+        else
+        {
+            // Integer convolution (PyTorch's slow_conv2d_cpu takes every non-bool dtype): a plain triple loop,
+            // wrapping on overflow as C++ does.
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    T sum = accumulate ? c[i * ldc + j] : T.Zero;
+                    for (int q = 0; q < k; q++) sum += a[i * aRow + q * aCol] * b[q * bRow + j * bCol];
+                    c[i * ldc + j] = sum;
+                }
+        }
     }
 
     // ---- forward ---------------------------------------------------------------------------------------------

@@ -52,9 +52,9 @@ internal static class Reduction
             }
     }
 
-    // Note [Float32 summation]: float32 sums are accumulated in blocks of 4096 with SIMD partial sums (themselves
+    // Note [Float32 summation]: float32 sums are accumulated in blocks of 1024 with SIMD partial sums (themselves
     // 16-lane accumulators), then the block sums are added pairwise, so the error grows like log(n) rather than n.
-    const int Block = 4096;
+    const int Block = 1024;
 
     public static unsafe float PairwiseSum(ReadOnlySpan<float> x)
     {
@@ -62,10 +62,12 @@ internal static class Reduction
         int blocks = x.Length / Block;
         if (blocks >= 2 * ParallelGrainBlocks && ParallelFor.NumThreads > 1)
         {
-            // Large sums: each thread sums whole blocks pairwise, the tail and the chunk sums are added at the end.
-            var partial = new double[blocks / ParallelGrainBlocks + 1];
+            // Large sums: the blocks are cut into fixed groups of ParallelGrainBlocks; threads take whole groups and
+            // each group's pairwise sum lands in its own slot, so the result does not depend on the thread count.
+            int groups = (blocks + ParallelGrainBlocks - 1) / ParallelGrainBlocks;
+            var partial = new double[groups];
             fixed (float* p = x)
-                ParallelFor.For(blocks, ParallelGrainBlocks, new SumBody { X = p, Partial = partial });
+                ParallelFor.For(groups, 1, new SumBody { X = p, Partial = partial, Blocks = blocks });
             double total = 0;
             foreach (double v in partial) total += v;
             return (float)(total + PairwiseSequential(x[(blocks * Block)..]));
@@ -79,8 +81,17 @@ internal static class Reduction
     {
         public float* X;
         public double[] Partial;
-        public void Invoke(int begin, int end) =>
-            Partial[begin / ParallelGrainBlocks] = PairwiseSequential(new ReadOnlySpan<float>(X + (long)begin * Block, (end - begin) * Block));
+        public int Blocks;
+
+        public void Invoke(int begin, int end)
+        {
+            for (int g = begin; g < end; g++)
+            {
+                int first = g * ParallelGrainBlocks;
+                int count = Math.Min(ParallelGrainBlocks, Blocks - first);
+                Partial[g] = PairwiseSequential(new ReadOnlySpan<float>(X + (long)first * Block, count * Block));
+            }
+        }
     }
 
     static float PairwiseSequential(ReadOnlySpan<float> x)
