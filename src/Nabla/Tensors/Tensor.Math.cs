@@ -174,12 +174,17 @@ public sealed partial class Tensor
     /// <summary>True when |this - other| &lt;= atol + rtol * |other| everywhere (NaN equal only if <paramref name="equal_nan"/>).</summary>
     public bool allclose(Tensor other, double rtol = 1e-05, double atol = 1e-08, bool equal_nan = false)
     {
-        var a = ToDoubleArray();
-        var b = Dispatch.ToDType(other.expand(ShapeUtil.Broadcast(_shape, other._shape)), ScalarType.Float64).ToDoubleArray();
-        var av = _numel == b.Length ? a : Dispatch.ToDType(expand(ShapeUtil.Broadcast(_shape, other._shape)), ScalarType.Float64).ToDoubleArray();
-        for (int i = 0; i < b.Length; i++)
+        // Both operands broadcast to a common shape and converted to float64 in one raw copy each (no graph).
+        var shape = ShapeUtil.Broadcast(_shape, other._shape);
+        var a = new Tensor(ScalarType.Float64, shape, zero: false);
+        var b = new Tensor(ScalarType.Float64, shape, zero: false);
+        Dispatch.CopyInto(a, this);
+        Dispatch.CopyInto(b, other);
+        var av = a.Contiguous<double>();
+        var bv = b.Contiguous<double>();
+        for (int i = 0; i < bv.Length; i++)
         {
-            double x = av[i], y = b[i];
+            double x = av[i], y = bv[i];
             if (double.IsNaN(x) || double.IsNaN(y)) { if (!(equal_nan && double.IsNaN(x) && double.IsNaN(y))) return false; continue; }
             if (x == y) continue;
             if (Math.Abs(x - y) > atol + rtol * Math.Abs(y)) return false;
