@@ -292,6 +292,61 @@ internal static class Dispatch
             Elementwise.UnaryStrided<T, TOp>(dst._shape, sd.Array, sd.Start + dst._offset, dst._strides, sa.Array, sa.Start + a._offset, a._strides);
     }
 
+    // ---- fused backward masks ------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// clamp's backward, g where lo &lt;= x &lt;= hi else 0, in one fused pass when nothing records and g, x are dense
+    /// float tensors of one shape; otherwise the same rule from recorded ops (so create_graph differentiates it).
+    /// </summary>
+    public static Tensor ClampGrad(Tensor g, Tensor x, double lo, double hi)
+    {
+        if (FusableMask(g, x))
+        {
+            var r = Tensor.Empty(g._dtype, g._shape);
+            if (g._dtype == ScalarType.Float32)
+            {
+                var (sg, sx, sr) = ((Storage<float>)g._storage, (Storage<float>)x._storage, (Storage<float>)r._storage);
+                MaskKernels.ClampGradParallel(sg.Array, sg.Start + g._offset, sx.Array, sx.Start + x._offset,
+                    (float)lo, (float)hi, sr.Array, sr.Start + r._offset, r._numel);
+            }
+            else
+            {
+                var (sg, sx, sr) = ((Storage<double>)g._storage, (Storage<double>)x._storage, (Storage<double>)r._storage);
+                MaskKernels.ClampGradParallel(sg.Array, sg.Start + g._offset, sx.Array, sx.Start + x._offset,
+                    lo, hi, sr.Array, sr.Start + r._offset, r._numel);
+            }
+            return r;
+        }
+        return torch.where((x >= lo) & (x <= hi), g, torch.zeros_like(g));
+    }
+
+    /// <summary>threshold_backward: 0 where y &lt;= threshold, else g (relu's backward from its result), fused as <see cref="ClampGrad"/>.</summary>
+    public static Tensor ThresholdGrad(Tensor g, Tensor y, double threshold)
+    {
+        if (FusableMask(g, y))
+        {
+            var r = Tensor.Empty(g._dtype, g._shape);
+            if (g._dtype == ScalarType.Float32)
+            {
+                var (sg, sy, sr) = ((Storage<float>)g._storage, (Storage<float>)y._storage, (Storage<float>)r._storage);
+                MaskKernels.ThresholdGradParallel(sg.Array, sg.Start + g._offset, sy.Array, sy.Start + y._offset,
+                    (float)threshold, sr.Array, sr.Start + r._offset, r._numel);
+            }
+            else
+            {
+                var (sg, sy, sr) = ((Storage<double>)g._storage, (Storage<double>)y._storage, (Storage<double>)r._storage);
+                MaskKernels.ThresholdGradParallel(sg.Array, sg.Start + g._offset, sy.Array, sy.Start + y._offset,
+                    threshold, sr.Array, sr.Start + r._offset, r._numel);
+            }
+            return r;
+        }
+        return torch.where(y <= threshold, torch.zeros_like(g), g);
+    }
+
+    static bool FusableMask(Tensor g, Tensor x) =>
+        !Autograd.GradMode.IsEnabled && g._dtype == x._dtype && (g._dtype == ScalarType.Float32 || g._dtype == ScalarType.Float64)
+        && Tensor.ShapesEqual(g, x) && g.is_contiguous() && x.is_contiguous();
+
     // ---- comparisons -------------------------------------------------------------------------------------------------
 
     /// <summary>Which comparison to run.</summary>
@@ -334,6 +389,17 @@ internal static class Dispatch
         var sd = (Storage<bool>)dst._storage;
         var sa = (Storage<T>)a._storage;
         var sb = (Storage<T>)b._storage;
+        if (dst.is_contiguous() && Tensor.ShapesEqual(a, dst) && a.is_contiguous())
+        {
+            var d = sd.Array.AsSpan(sd.Start + dst._offset, dst._numel);
+            var x = sa.Array.AsSpan(sa.Start + a._offset, dst._numel);
+            if (b._numel == 1) { Elementwise.CompareScalarRight<T, TOp>(x, sb.Array[sb.Start + b._offset], d); return; }
+            if (Tensor.ShapesEqual(b, dst) && b.is_contiguous())
+            {
+                Elementwise.Compare<T, TOp>(x, sb.Array.AsSpan(sb.Start + b._offset, dst._numel), d);
+                return;
+            }
+        }
         Elementwise.CompareStrided<T, TOp>(dst._shape, sd.Array, sd.Start + dst._offset, dst._strides,
             sa.Array, sa.Start + a._offset, BroadcastStrides(a, dst._shape),
             sb.Array, sb.Start + b._offset, BroadcastStrides(b, dst._shape));

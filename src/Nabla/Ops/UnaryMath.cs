@@ -83,7 +83,7 @@ internal static class UnaryMath
     public static Tensor Relu(Tensor a)
     {
         var r = Dispatch.Unary(Dispatch.UnaryKind.Relu, a);
-        return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new ResultNode("ReluBackward0", r, static (g, x, y) => g * (y > 0).to(g.dtype))) : r;
+        return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new ResultNode("ReluBackward0", r, static (g, x, y) => Dispatch.ThresholdGrad(g, y, 0))) : r;
     }
 
     public static Tensor Abs(Tensor a)
@@ -191,7 +191,7 @@ internal static class UnaryMath
         double l = min?.Value ?? double.NegativeInfinity, h = max?.Value ?? double.PositiveInfinity;
         string name = nameOverride ?? "ClampBackward1";
         // Gradient passes where lo <= x <= hi (1 at both bounds, as PyTorch).
-        return Record(r, a, new InputNode(name, a, (g, x) => g * ((x >= l) & (x <= h)).to(g.dtype)));
+        return Record(r, a, new InputNode(name, a, (g, x) => Dispatch.ClampGrad(g, x, l, h)));
     }
 }
 

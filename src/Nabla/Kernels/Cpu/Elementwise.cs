@@ -90,6 +90,23 @@ internal static class Elementwise
         for (; i < n; i++) Unsafe.Add(ref pd, i) = TOp.Invoke(x, Unsafe.Add(ref py, i));
     }
 
+    /// <summary>dst[i] = op(x[i], y[i]) for a comparison (bool result).</summary>
+    public static void Compare<T, TOp>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<bool> dst)
+        where T : unmanaged where TOp : ICompareOp<T>
+    {
+        int n = dst.Length;
+        if (x.Length < n || y.Length < n) throw new ArgumentException("span too short");
+        for (int i = 0; i < dst.Length; i++) dst[i] = TOp.Invoke(x[i], y[i]);
+    }
+
+    /// <summary>dst[i] = op(x[i], y) for a comparison with a scalar right operand.</summary>
+    public static void CompareScalarRight<T, TOp>(ReadOnlySpan<T> x, T y, Span<bool> dst)
+        where T : unmanaged where TOp : ICompareOp<T>
+    {
+        if (x.Length < dst.Length) throw new ArgumentException("span too short");
+        for (int i = 0; i < dst.Length; i++) dst[i] = TOp.Invoke(x[i], y);
+    }
+
     /// <summary>dst[i] = op(x[i]).</summary>
     public static void Unary<T, TOp>(ReadOnlySpan<T> x, Span<T> dst)
         where T : unmanaged where TOp : IUnaryOp<T>
