@@ -16,6 +16,11 @@ public sealed class AccumulateGrad : Node
         OutputDTypes = new[] { variable._dtype };
     }
 
+    static long s_stolen;
+
+    /// <summary>How many gradients became <c>.grad</c> without a copy so far (diagnostics and tests).</summary>
+    internal static long StolenCount => Interlocked.Read(ref s_stolen);
+
     /// <inheritdoc/>
     public override string name() => "torch::autograd::AccumulateGrad";
 
@@ -23,7 +28,26 @@ public sealed class AccumulateGrad : Node
     protected internal override Tensor?[] Apply(Tensor?[] gradOutputs)
     {
         var g = gradOutputs[0];
-        if (g is not null) Accumulate(variable, g);
+        if (g is null) return System.Array.Empty<Tensor?>();
+        if (g._gradExclusive)
+        {
+            // Note [Stealing gradients] (Engine.cs): nobody else can reach g, so it becomes .grad without a copy.
+            g._gradExclusive = false;
+            var leaf = variable;
+            lock (leaf)
+            {
+                if (leaf._grad is null && !GradMode.IsEnabled && g._dtype == leaf._dtype && leaf.is_contiguous()
+                    && ShapeUtil.SameShape(g._shape, leaf._shape))
+                {
+                    g.DetachFromDisposeScope();
+                    g._ownedGrad = true;    // Note [Owned gradients]
+                    leaf._grad = g;
+                    Interlocked.Increment(ref s_stolen);
+                    return System.Array.Empty<Tensor?>();
+                }
+            }
+        }
+        Accumulate(variable, g);
         return System.Array.Empty<Tensor?>();
     }
 

@@ -122,7 +122,7 @@ internal sealed class Engine
             var root = roots[i];
             if (root.Node is null) continue;
             var state = _states[root.Node];
-            AddToBuffer(root.Node, state, root.InputNr, rootGrads[i]);
+            AddToBuffer(root.Node, state, root.InputNr, rootGrads[i], exclusive: false);
         }
         foreach (var root in roots)
         {
@@ -143,8 +143,13 @@ internal sealed class Engine
                 var state = _states[node];
                 var buffer = state.Buffer ?? new Tensor?[Math.Max(1, node.num_outputs)];
                 state.Buffer = null;
+                long serialBefore = Tensor.CurrentSerial;
+                bool hooks = node.HasAnyHooks;
+                if (hooks) foreach (var g in buffer) if (g is not null) g._gradExclusive = false;
                 Tensor?[] inputsGrads = Evaluate(node, buffer, state.Needed, captureEdges is not null, accumulateCaptured);
                 if (!keepGraph) _executed.Add(node);
+                // Note [Stealing gradients]: which results only the engine can reach.
+                bool trusted = !createGraph && captureEdges is null && !hooks && node is not CustomFunctionNode;
 
                 var edges = node.NextEdges;
                 for (int i = 0; i < edges.Length; i++)
@@ -153,7 +158,9 @@ internal sealed class Engine
                     if (next is null) continue;
                     var child = _states[next];
                     var g = i < inputsGrads.Length ? inputsGrads[i] : null;
-                    if (g is not null) AddToBuffer(next, child, edges[i].InputNr, g);
+                    if (g is not null)
+                        AddToBuffer(next, child, edges[i].InputNr, g,
+                            trusted && IsExclusiveResult(g, i, inputsGrads, buffer, serialBefore));
                     if (--child.Dependencies == 0)
                     {
                         _ready.Enqueue(next, next is AccumulateGrad ? long.MinValue : -next.SequenceNumber);
@@ -217,14 +224,47 @@ internal sealed class Engine
         }
     }
 
-    void AddToBuffer(Node node, NodeState state, int inputNr, Tensor grad)
+    // Note [Stealing gradients]
+    // AccumulateGrad may adopt an incoming gradient as the leaf's .grad instead of copying it (PyTorch steals it when
+    // its reference count shows nobody else holds it). Here a gradient is exclusive when it was created while its
+    // node ran (serial number above the one taken before Apply) or arrived exclusive and was passed through, appears
+    // once among the node's results, owns its whole buffer (no view, no alias), and no hook, custom Function,
+    // create_graph or autograd.grad capture could have seen it. Sums of two buffered gradients and the engine's own
+    // shape/dtype fix-ups are fresh tensors too. The flag is recomputed at every delivery.
+    static bool IsExclusiveResult(Tensor g, int index, Tensor?[] results, Tensor?[] incoming, long serialBefore)
+    {
+        bool fresh = g._serial > serialBefore;
+        if (!fresh)
+        {
+            if (!g._gradExclusive) return false;
+            bool passedThrough = false;
+            foreach (var t in incoming) if (ReferenceEquals(t, g)) { passedThrough = true; break; }
+            if (!passedThrough) return false;
+        }
+        for (int j = 0; j < results.Length; j++)
+            if (j != index && ReferenceEquals(results[j], g)) return false;
+        return g.OwnsWholeBuffer;
+    }
+
+    void AddToBuffer(Node node, NodeState state, int inputNr, Tensor grad, bool exclusive)
     {
         var buffer = state.Buffer ??= new Tensor?[Math.Max(1, node.num_outputs)];
         if ((uint)inputNr >= (uint)buffer.Length)
             throw new InvalidOperationException($"invalid gradient index {inputNr} for {node.name()}");
-        grad = ValidateGradient(node, inputNr, grad);
+        var validated = ValidateGradient(node, inputNr, grad);
+        if (!ReferenceEquals(validated, grad)) exclusive = !GradMode.IsEnabled && validated.OwnsWholeBuffer;
         var existing = buffer[inputNr];
-        buffer[inputNr] = existing is null ? grad : existing + grad;
+        if (existing is null)
+        {
+            validated._gradExclusive = exclusive;
+            buffer[inputNr] = validated;
+        }
+        else
+        {
+            var sum = existing + validated;
+            sum._gradExclusive = !GradMode.IsEnabled && sum.OwnsWholeBuffer;
+            buffer[inputNr] = sum;
+        }
     }
 
     /// <summary>Sums a broadcast gradient back to the expected shape and casts it to the expected dtype.</summary>

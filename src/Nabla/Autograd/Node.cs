@@ -121,6 +121,9 @@ public abstract class Node
 
     internal bool HasPostHooks => _postHooks is not null;
 
+    /// <summary>True when user code (hooks, retain_grad) may see the gradients flowing through this node.</summary>
+    internal bool HasAnyHooks => TensorPreHooks is not null || RetainGradTensors is not null || _preHooks is not null || _postHooks is not null;
+
     /// <summary>The name without a C++ namespace, as Python's repr shows it (<c>AccumulateGrad</c>).</summary>
     internal string ShortName
     {

@@ -13,8 +13,13 @@ internal static class Arithmetic
     {
         var dtype = ResultType(a, b);
         bool unitAlpha = alpha.Value == 1;
-        var rhs = unitAlpha ? b : BinaryScalar(BinaryKind.Mul, b, alpha, dtype);
-        var result = Binary(BinaryKind.Add, a, rhs, dtype);
+        Tensor result;
+        if (!unitAlpha && a._dtype == dtype && b._dtype == dtype && TryAxpy(result = Tensor.Empty(dtype, a._shape), a, b, alpha.Value)) { }
+        else
+        {
+            var rhs = unitAlpha ? b : BinaryScalar(BinaryKind.Mul, b, alpha, dtype);
+            result = Binary(BinaryKind.Add, a, rhs, dtype);
+        }
         if (Autograd.Autograd.ShouldRecord(a, b))
         {
             var node = new AddBackward0(a, b, alpha);
@@ -29,8 +34,13 @@ internal static class Arithmetic
         if (a._dtype == ScalarType.Bool && b._dtype == ScalarType.Bool)
             throw new InvalidOperationException("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.");
         var dtype = ResultType(a, b);
-        var rhs = alpha.Value == 1 ? b : BinaryScalar(BinaryKind.Mul, b, alpha, dtype);
-        var result = Binary(BinaryKind.Sub, a, rhs, dtype);
+        Tensor result;
+        if (alpha.Value != 1 && a._dtype == dtype && b._dtype == dtype && TryAxpy(result = Tensor.Empty(dtype, a._shape), a, b, -alpha.Value)) { }
+        else
+        {
+            var rhs = alpha.Value == 1 ? b : BinaryScalar(BinaryKind.Mul, b, alpha, dtype);
+            result = Binary(BinaryKind.Sub, a, rhs, dtype);
+        }
         if (Autograd.Autograd.ShouldRecord(a, b))
         {
             var node = new SubBackward0(a, b, alpha);

@@ -292,6 +292,32 @@ internal static class Dispatch
             Elementwise.UnaryStrided<T, TOp>(dst._shape, sd.Array, sd.Start + dst._offset, dst._strides, sa.Array, sa.Start + a._offset, a._strides);
     }
 
+    // ---- fused add with alpha ----------------------------------------------------------------------------------
+
+    /// <summary>
+    /// dst = a + alpha * b in one fused pass when all three are dense float tensors of one shape and dtype (dst may be
+    /// a, for add_); returns false (nothing written) otherwise, and the caller takes the general path.
+    /// </summary>
+    public static bool TryAxpy(Tensor dst, Tensor a, Tensor b, double alpha)
+    {
+        var dt = dst._dtype;
+        if ((dt != ScalarType.Float32 && dt != ScalarType.Float64) || a._dtype != dt || b._dtype != dt) return false;
+        if (!Tensor.ShapesEqual(a, dst) || !Tensor.ShapesEqual(b, dst)) return false;
+        if (!dst.is_contiguous() || !a.is_contiguous() || !b.is_contiguous()) return false;
+        if (dst._numel == 0) return true;
+        if (dt == ScalarType.Float32)
+        {
+            var (sa, sb, sd) = ((Storage<float>)a._storage, (Storage<float>)b._storage, (Storage<float>)dst._storage);
+            Elementwise.AxpyParallel(sa.Array, sa.Start + a._offset, sb.Array, sb.Start + b._offset, (float)alpha, sd.Array, sd.Start + dst._offset, dst._numel);
+        }
+        else
+        {
+            var (sa, sb, sd) = ((Storage<double>)a._storage, (Storage<double>)b._storage, (Storage<double>)dst._storage);
+            Elementwise.AxpyParallel(sa.Array, sa.Start + a._offset, sb.Array, sb.Start + b._offset, alpha, sd.Array, sd.Start + dst._offset, dst._numel);
+        }
+        return true;
+    }
+
     // ---- fused backward masks ------------------------------------------------------------------------------------
 
     /// <summary>

@@ -26,6 +26,9 @@ internal abstract class Storage
     /// <summary>A tensor using these elements was disposed; at zero a pooled buffer goes back to <see cref="MemoryPool"/>.</summary>
     internal abstract void Release();
 
+    /// <summary>True when exactly one tensor references this buffer (no views, no <c>.data</c> aliases).</summary>
+    internal abstract bool IsSoleOwner { get; }
+
     /// <summary>A storage of the same dtype that throws <see cref="ObjectDisposedException"/> on any element access.</summary>
     internal abstract Storage DisposedSentinel { get; }
 
@@ -141,6 +144,8 @@ internal sealed class Storage<T> : Storage where T : unmanaged
     internal override void AddRef() => _handle.AddRef();
 
     internal override void Release() => _handle.Release();
+
+    internal override bool IsSoleOwner => Volatile.Read(ref _handle.RefCount) == 1;
 
     static readonly Storage<T> Sentinel = new(BufferHandle<T>.Disposed, 0, 0);
 

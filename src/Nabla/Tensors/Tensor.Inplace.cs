@@ -73,11 +73,25 @@ public sealed partial class Tensor
         return this;
     }
 
+    /// <summary>this += alpha * other in one fused pass (no temporary) when the layouts allow; false otherwise.</summary>
+    bool FusedAxpyInPlace(Tensor other, double alpha)
+    {
+        Autograd.Autograd.CheckInplace(this);
+        if (!is_floating_point() || other._dtype != _dtype) return false;
+        if (!Dispatch.TryAxpy(this, this, other, alpha)) return false;
+        BumpVersion();
+        return true;
+    }
+
     /// <summary>In-place this += alpha * other.</summary>
     public Tensor add_(Tensor other, Scalar? alpha = null)
     {
         var a = alpha ?? 1;
-        if (a.Value != 1 && !RecordsWith(other)) return add_(other.mul(a));
+        if (a.Value != 1 && !RecordsWith(other))
+        {
+            if (FusedAxpyInPlace(other, a.Value)) return this;
+            return add_(other.mul(a));
+        }
         return InplaceBinary(Dispatch.BinaryKind.Add, other, s => s.add(other, a));
     }
 
@@ -92,7 +106,11 @@ public sealed partial class Tensor
     public Tensor sub_(Tensor other, Scalar? alpha = null)
     {
         var a = alpha ?? 1;
-        if (a.Value != 1 && !RecordsWith(other)) return sub_(other.mul(a));
+        if (a.Value != 1 && !RecordsWith(other))
+        {
+            if (FusedAxpyInPlace(other, -a.Value)) return this;
+            return sub_(other.mul(a));
+        }
         return InplaceBinary(Dispatch.BinaryKind.Sub, other, s => s.sub(other, a));
     }
 

@@ -3,9 +3,48 @@ using Xunit;
 
 namespace Nabla.Tests.Kernels;
 
-/// <summary>The fused relu/clamp backward kernels against scalar references (every tail length, NaN, bounds).</summary>
-public class MaskKernelTests
+/// <summary>Fused kernels (relu/clamp backward, add with alpha) against scalar references (every tail length, NaN, bounds).</summary>
+public class FusedKernelTests
 {
+    [Fact]
+    public void Axpy_is_one_fused_multiply_add_per_element_for_all_tail_lengths()
+    {
+        for (int n = 0; n <= 130; n++)
+        {
+            var x = Values(n, 3);
+            var y = Values(n, 4);
+            var d = new float[n];
+            Elementwise.Axpy<float>(x, y, -0.37f, d);
+            for (int i = 0; i < n; i++) Assert.Equal(MathF.FusedMultiplyAdd(y[i], -0.37f, x[i]), d[i]);
+            var xd = Array.ConvertAll(x, v => (double)v);
+            var yd = Array.ConvertAll(y, v => (double)v);
+            var dd = new double[n];
+            Elementwise.Axpy<double>(xd, yd, 1.25, dd);
+            for (int i = 0; i < n; i++) Assert.Equal(Math.FusedMultiplyAdd(yd[i], 1.25, xd[i]), dd[i]);
+        }
+    }
+
+    [Fact]
+    public void Add_and_sub_with_alpha_take_the_fused_path_only_for_dense_same_shape_operands()
+    {
+        var a = torch.tensor(new float[] { 1, 2, 3, 4 });
+        var b = torch.tensor(new float[] { 10, 20, 30, 40 });
+        Assert.Equal(new float[] { 6, 12, 18, 24 }, a.add(b, 0.5).ToArray<float>());
+        Assert.Equal(new float[] { -4, -8, -12, -16 }, a.sub(b, 0.5).ToArray<float>());
+        // Broadcast and strided operands go through the general path with the same values.
+        var row = torch.tensor(new float[] { 10, 20 });
+        Assert.Equal(new float[] { 6, 12, 8, 14 }, a.view(2, 2).add(row, 0.5).ToArray<float>());
+        Assert.Equal(new float[] { 6, 17, 13, 24 }, a.view(2, 2).add(b.view(2, 2).t(), 0.5).ToArray<float>());
+        var c = a.clone();
+        c.add_(b, -1).sub_(b, 2);
+        Assert.Equal(new float[] { -29, -58, -87, -116 }, c.ToArray<float>());
+        var m = torch.tensor(new float[] { 1, 2, 3, 4 }).view(2, 2);
+        m.add_(b.view(2, 2).t(), 2);
+        Assert.Equal(new float[] { 21, 62, 43, 84 }, m.ToArray<float>());
+        // An integer tensor with a float alpha cannot be updated in place (PyTorch's cast rule), and says so.
+        Assert.ThrowsAny<Exception>(() => torch.tensor(new long[] { 1, 2 }).add_(torch.tensor(new long[] { 1, 1 }), 0.5));
+    }
+
     static float[] Values(int n, int seed)
     {
         var v = new float[n];
