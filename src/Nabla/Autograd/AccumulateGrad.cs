@@ -37,7 +37,7 @@ public sealed class AccumulateGrad : Node
             lock (leaf)
             {
                 if (leaf._grad is null && !GradMode.IsEnabled && g._dtype == leaf._dtype && leaf.is_contiguous()
-                    && ShapeUtil.SameShape(g._shape, leaf._shape))
+                    && g.CoversWholeBuffer && ShapeUtil.SameShape(g._shape, leaf._shape))
                 {
                     g.DetachFromDisposeScope();
                     g._ownedGrad = true;    // Note [Owned gradients]

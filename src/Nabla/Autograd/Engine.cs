@@ -21,6 +21,7 @@ internal sealed class Engine
     Dictionary<Edge, int>? _captureIndex;
     Tensor?[]? _captured;
     bool _busy;
+    bool _allowSteal;   // Note [Stealing gradients]: no create_graph, no capture
 
     sealed class NodeState
     {
@@ -83,6 +84,8 @@ internal sealed class Engine
     Tensor?[]? Run(Edge[] roots, Tensor[] rootGrads, bool keepGraph, bool createGraph,
         Edge[]? captureEdges, Tensor[]? captureTensors, bool accumulateCaptured)
     {
+        _allowSteal = !createGraph && captureEdges is null;
+
         // 1. Count dependencies over everything reachable from the roots.
         foreach (var root in roots)
         {
@@ -143,13 +146,13 @@ internal sealed class Engine
                 var state = _states[node];
                 var buffer = state.Buffer ?? new Tensor?[Math.Max(1, node.num_outputs)];
                 state.Buffer = null;
-                long serialBefore = Tensor.CurrentSerial;
+                long serialBefore = Storage.CurrentSerial;
                 bool hooks = node.HasAnyHooks;
                 if (hooks) foreach (var g in buffer) if (g is not null) g._gradExclusive = false;
                 Tensor?[] inputsGrads = Evaluate(node, buffer, state.Needed, captureEdges is not null, accumulateCaptured);
                 if (!keepGraph) _executed.Add(node);
                 // Note [Stealing gradients]: which results only the engine can reach.
-                bool trusted = !createGraph && captureEdges is null && !hooks && node is not CustomFunctionNode;
+                bool trusted = _allowSteal && !hooks && node is not CustomFunctionNode;
 
                 var edges = node.NextEdges;
                 for (int i = 0; i < edges.Length; i++)
@@ -226,24 +229,26 @@ internal sealed class Engine
 
     // Note [Stealing gradients]
     // AccumulateGrad may adopt an incoming gradient as the leaf's .grad instead of copying it (PyTorch steals it when
-    // its reference count shows nobody else holds it). Here a gradient is exclusive when it was created while its
-    // node ran (serial number above the one taken before Apply) or arrived exclusive and was passed through, appears
-    // once among the node's results, owns its whole buffer (no view, no alias), and no hook, custom Function,
-    // create_graph or autograd.grad capture could have seen it. Sums of two buffered gradients and the engine's own
-    // shape/dtype fix-ups are fresh tensors too. The flag is recomputed at every delivery.
+    // its reference count shows nobody else holds it). Here a gradient is exclusive when only the engine can reach
+    // its buffer: the buffer was allocated while its node ran (allocation serial above the one taken before Apply;
+    // built-in backward rules keep nothing they create), or it is the buffer of an exclusive gradient the node
+    // received (passed through, or viewed, as TBackward0 does); no other result of the node shares that buffer; and
+    // no hook, custom Function, create_graph or autograd.grad capture could have seen it. Sums of two buffered
+    // gradients and the engine's own shape/dtype fix-ups are fresh too. The flag is recomputed at every delivery,
+    // and AccumulateGrad adopts only a dense tensor covering its whole buffer.
     static bool IsExclusiveResult(Tensor g, int index, Tensor?[] results, Tensor?[] incoming, long serialBefore)
     {
-        bool fresh = g._serial > serialBefore;
-        if (!fresh)
+        var buffer = g._storage.BufferId;
+        if (g._storage.Serial <= serialBefore)
         {
-            if (!g._gradExclusive) return false;
-            bool passedThrough = false;
-            foreach (var t in incoming) if (ReferenceEquals(t, g)) { passedThrough = true; break; }
-            if (!passedThrough) return false;
+            bool fromExclusive = false;
+            foreach (var t in incoming)
+                if (t is not null && t._gradExclusive && ReferenceEquals(t._storage.BufferId, buffer)) { fromExclusive = true; break; }
+            if (!fromExclusive) return false;
         }
         for (int j = 0; j < results.Length; j++)
-            if (j != index && ReferenceEquals(results[j], g)) return false;
-        return g.OwnsWholeBuffer;
+            if (j != index && results[j] is { } other && ReferenceEquals(other._storage.BufferId, buffer)) return false;
+        return true;
     }
 
     void AddToBuffer(Node node, NodeState state, int inputNr, Tensor grad, bool exclusive)
@@ -252,7 +257,7 @@ internal sealed class Engine
         if ((uint)inputNr >= (uint)buffer.Length)
             throw new InvalidOperationException($"invalid gradient index {inputNr} for {node.name()}");
         var validated = ValidateGradient(node, inputNr, grad);
-        if (!ReferenceEquals(validated, grad)) exclusive = !GradMode.IsEnabled && validated.OwnsWholeBuffer;
+        if (!ReferenceEquals(validated, grad)) exclusive = _allowSteal;
         var existing = buffer[inputNr];
         if (existing is null)
         {
@@ -262,7 +267,7 @@ internal sealed class Engine
         else
         {
             var sum = existing + validated;
-            sum._gradExclusive = !GradMode.IsEnabled && sum.OwnsWholeBuffer;
+            sum._gradExclusive = _allowSteal;
             buffer[inputNr] = sum;
         }
     }

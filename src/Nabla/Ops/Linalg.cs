@@ -249,14 +249,35 @@ internal static class Linalg
     }
 }
 
+// Note [Matmul gradient layout]
+// As PyTorch's mm_mat1_backward / mm_mat2_backward: when an operand was column-major (a transposed contiguous matrix,
+// as the weight of a Linear layer, W.t()), its gradient is computed as the transpose of a row-major product, so that
+// after TBackward0 the leaf receives a contiguous gradient it can adopt without a copy (Note [Stealing gradients]).
+internal static class MatmulGrad
+{
+    public static bool IsColumnMajor(Tensor t) =>
+        t._shape.Length == 2 && t._strides[0] == 1 && t._strides[1] == t._shape[0];
+
+    /// <summary>d(mat1) = grad @ mat2^T, in mat1's layout.</summary>
+    public static Tensor Mat1(Tensor grad, Tensor mat2, bool mat1ColumnMajor) =>
+        mat1ColumnMajor ? mat2.mm(grad.t()).t() : grad.mm(mat2.t());
+
+    /// <summary>d(mat2) = mat1^T @ grad, in mat2's layout.</summary>
+    public static Tensor Mat2(Tensor grad, Tensor mat1, bool mat2ColumnMajor) =>
+        mat2ColumnMajor ? grad.t().mm(mat1).t() : mat1.t().mm(grad);
+}
+
 /// <summary>Backward of mm: grad @ b.T and a.T @ grad.</summary>
 internal sealed class MmBackward0 : Node
 {
     SavedTensor _self, _mat2;
+    readonly bool _selfColumnMajor, _mat2ColumnMajor;
     public MmBackward0(Tensor self, Tensor mat2)
     {
         if (Autograd.Autograd.ShouldRecord(mat2)) _self = new SavedTensor(self);
         if (Autograd.Autograd.ShouldRecord(self)) _mat2 = new SavedTensor(mat2);
+        _selfColumnMajor = MatmulGrad.IsColumnMajor(self);
+        _mat2ColumnMajor = MatmulGrad.IsColumnMajor(mat2);
     }
     public override string name() => "MmBackward0";
     protected internal override Tensor?[] Apply(Tensor?[] g)
@@ -264,8 +285,8 @@ internal sealed class MmBackward0 : Node
         var grad = g[0]!;
         return new[]
         {
-            NeedsInputGrad(0) ? grad.mm(_mat2.Unpack(this).t()) : null,
-            NeedsInputGrad(1) ? _self.Unpack(this).t().mm(grad) : null,
+            NeedsInputGrad(0) ? MatmulGrad.Mat1(grad, _mat2.Unpack(this), _selfColumnMajor) : null,
+            NeedsInputGrad(1) ? MatmulGrad.Mat2(grad, _self.Unpack(this), _mat2ColumnMajor) : null,
         };
     }
     protected internal override void ReleaseVariables() { _self.Release(); _mat2.Release(); }
@@ -278,11 +299,14 @@ internal sealed class AddmmBackward0 : Node
     readonly long[] _selfShape;
     readonly ScalarType _selfType;
     readonly Scalar _beta, _alpha;
+    readonly bool _mat1ColumnMajor, _mat2ColumnMajor;
     public AddmmBackward0(Tensor self, Tensor mat1, Tensor mat2, Scalar beta, Scalar alpha)
     {
         if (Autograd.Autograd.ShouldRecord(mat2)) _mat1 = new SavedTensor(mat1);
         if (Autograd.Autograd.ShouldRecord(mat1)) _mat2 = new SavedTensor(mat2);
         _selfShape = self._shape; _selfType = self._dtype; _beta = beta; _alpha = alpha;
+        _mat1ColumnMajor = MatmulGrad.IsColumnMajor(mat1);
+        _mat2ColumnMajor = MatmulGrad.IsColumnMajor(mat2);
     }
     public override string name() => "AddmmBackward0";
     protected internal override Tensor?[] Apply(Tensor?[] g)
@@ -290,8 +314,8 @@ internal sealed class AddmmBackward0 : Node
         var grad = g[0]!;
         Tensor? gs = null, g1 = null, g2 = null;
         if (NeedsInputGrad(0)) gs = Reduce.HandleBroadcast(_beta.Value == 1 ? grad : grad.mul(_beta), _selfShape, _selfType);
-        if (NeedsInputGrad(1)) { g1 = grad.mm(_mat2.Unpack(this).t()); if (_alpha.Value != 1) g1 = g1.mul(_alpha); }
-        if (NeedsInputGrad(2)) { g2 = _mat1.Unpack(this).t().mm(grad); if (_alpha.Value != 1) g2 = g2.mul(_alpha); }
+        if (NeedsInputGrad(1)) { g1 = MatmulGrad.Mat1(grad, _mat2.Unpack(this), _mat1ColumnMajor); if (_alpha.Value != 1) g1 = g1.mul(_alpha); }
+        if (NeedsInputGrad(2)) { g2 = MatmulGrad.Mat2(grad, _mat1.Unpack(this), _mat2ColumnMajor); if (_alpha.Value != 1) g2 = g2.mul(_alpha); }
         return new[] { gs, g1, g2 };
     }
     protected internal override void ReleaseVariables() { _mat1.Release(); _mat2.Release(); }

@@ -26,8 +26,19 @@ internal abstract class Storage
     /// <summary>A tensor using these elements was disposed; at zero a pooled buffer goes back to <see cref="MemoryPool"/>.</summary>
     internal abstract void Release();
 
-    /// <summary>True when exactly one tensor references this buffer (no views, no <c>.data</c> aliases).</summary>
-    internal abstract bool IsSoleOwner { get; }
+    /// <summary>Allocation order of this buffer (0 for wrapped caller arrays); see Note [Stealing gradients].</summary>
+    internal long Serial;
+
+    static long s_serial;
+
+    /// <summary>The serial the next buffer allocated will be above.</summary>
+    internal static long CurrentSerial => Volatile.Read(ref s_serial);
+
+    /// <summary>A new allocation serial.</summary>
+    protected static long NextSerial() => Interlocked.Increment(ref s_serial);
+
+    /// <summary>Identifies the buffer: storages that alias one buffer (views, <c>.data</c>) return the same object.</summary>
+    internal abstract object BufferId { get; }
 
     /// <summary>A storage of the same dtype that throws <see cref="ObjectDisposedException"/> on any element access.</summary>
     internal abstract Storage DisposedSentinel { get; }
@@ -103,6 +114,7 @@ internal sealed class Storage<T> : Storage where T : unmanaged
         if (length < 0) throw new ArgumentException($"Trying to create tensor with negative dimension {length}");
         var (array, start, pooled) = BufferPool.Rent<T>(length, zero);
         _handle = new BufferHandle<T>(array, pooled);
+        Serial = NextSerial();
         Start = start;
         _length = length;
     }
@@ -139,13 +151,13 @@ internal sealed class Storage<T> : Storage where T : unmanaged
 
     public Span<T> Span => new(Array, Start, _length);
 
-    public override Storage Alias() => new Storage<T>(_handle, Start, _length);
+    public override Storage Alias() => new Storage<T>(_handle, Start, _length) { Serial = Serial };
 
     internal override void AddRef() => _handle.AddRef();
 
     internal override void Release() => _handle.Release();
 
-    internal override bool IsSoleOwner => Volatile.Read(ref _handle.RefCount) == 1;
+    internal override object BufferId => _handle;
 
     static readonly Storage<T> Sentinel = new(BufferHandle<T>.Disposed, 0, 0);
 

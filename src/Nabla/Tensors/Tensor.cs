@@ -34,9 +34,7 @@ public sealed partial class Tensor : IDisposable
     internal bool _disposed;
     internal bool _ownedGrad;             // a .grad the engine made and no user code has seen (Note [Owned gradients])
     internal DisposeScope? _scope;        // the dispose scope that will dispose this tensor, if any
-    internal readonly long _serial;       // creation order (Note [Stealing gradients])
-    internal bool _gradExclusive;         // the engine holds the only reference (Note [Stealing gradients])
-    static long s_serial;
+    internal bool _gradExclusive;         // only the engine can reach this buffer (Note [Stealing gradients])
 
     internal Tensor(Storage storage, long[] shape, long[] strides, int offset)
     {
@@ -46,7 +44,6 @@ public sealed partial class Tensor : IDisposable
         _offset = offset;
         _dtype = storage.DType;
         _numel = ShapeUtil.Numel(shape);
-        _serial = Interlocked.Increment(ref s_serial);
         if (GradMode.IsInferenceMode) _isInference = true;
         storage.AddRef();
         DisposeScope.Register(this);
@@ -60,12 +57,8 @@ public sealed partial class Tensor : IDisposable
 
     internal static Tensor Empty(ScalarType dtype, long[] shape) => new(dtype, shape, zero: false);
 
-    /// <summary>The serial number the next tensor created will be above (Note [Stealing gradients]).</summary>
-    internal static long CurrentSerial => Volatile.Read(ref s_serial);
-
-    /// <summary>True when this is a dense, offset-free tensor and no other tensor shares its buffer.</summary>
-    internal bool OwnsWholeBuffer =>
-        _offset == 0 && _storage.Length == _numel && _storage.IsSoleOwner && is_contiguous();
+    /// <summary>True when this tensor is dense and covers its whole buffer from the start (it could own it as .grad).</summary>
+    internal bool CoversWholeBuffer => _offset == 0 && _storage.Length == _numel && is_contiguous();
 
     // ---- layout -------------------------------------------------------------------------------------------
 

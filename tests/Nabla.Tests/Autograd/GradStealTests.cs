@@ -89,4 +89,22 @@ public class GradStealTests
         Assert.Equal(new double[] { 8, 8 }, V(w.grad!));
         Assert.Equal(before + 1, AccumulateGrad.StolenCount);
     }
+
+    [Fact]
+    public void Linear_layer_gradients_are_adopted_contiguous_through_the_transposed_weight()
+    {
+        // addmm(b, x, W.t()): W.t() is column-major, so d(W.t()) is computed as (g^T @ x)^T and TBackward0 hands the
+        // leaf a contiguous tensor over a fresh buffer (Note [Matmul gradient layout]).
+        torch.manual_seed(0);
+        var lin = torch.nn.Linear(4, 3);
+        var x = torch.randn(5, 4);
+        long before = AccumulateGrad.StolenCount;
+        lin.forward(x).sum().backward();
+        Assert.Equal(before + 2, AccumulateGrad.StolenCount);
+        var w = lin.weight!;
+        Assert.True(w.grad!.is_contiguous());
+        var expected = torch.ones(5, 3).t().mm(x);   // d(sum(x W^T + b))/dW = 1^T x
+        Assert.True(torch.allclose(w.grad!, expected));
+        Assert.True(torch.allclose(lin.bias!.grad!, torch.full(new long[] { 3 }, 5f)));
+    }
 }
