@@ -130,7 +130,9 @@ sealed class Options
     public bool Rss { get; set; } = true;
     public string? RssProbe { get; set; }
     public int TargetMs { get; set; } = 250;
-    public int WarmupMs { get; set; } = 300;
+    // .NET tiered JIT (with dynamic PGO) settles small-op code after about 1-1.5 s of calls (W2 measured 52 µs at 300 ms
+    // and 12 µs once tier 1 was in), so each cell warms up for 2 s: both libraries are measured in steady state.
+    public int WarmupMs { get; set; } = 2000;
 
     public bool Selected(Spec s) => Only is null || Only.Contains(s.Id);
 
@@ -185,7 +187,7 @@ sealed class Options
           --only LIST    workload ids: W1,W1b,W2,W3,W4,W4b,W5,W5b,W6,W7,W8
           --peer-only    TorchSharp column only; --nabla-only: Nabla only (TorchSharp is never loaded)
           --no-rss       skip the child processes that measure W3's and W6's peak RSS per library
-          --target-ms    length of one timed run (default 250); --warmup-ms: minimum warm-up (default 300)
+          --target-ms    length of one timed run (default 250); --warmup-ms: minimum warm-up (default 2000)
         Run TorchSharp with LD_PRELOAD=/tmp/libiosshim.so after tools/torchsharp-peer/setup.sh (bench/run.sh does both).
         """);
 }
