@@ -210,6 +210,17 @@ public class GemmTests
     }
 
     [Fact]
+    public void TransposedB_PackedWithRegisterTransposes_EveryDepthTail()
+    {
+        // Full 32-column panels of a transposed float B take the 8 x 8 transpose path; depths 1..40 cover every p tail.
+        for (int k = 1; k <= 40; k++)
+        {
+            Check<float>(13, 64, k, false, true, 1, 0, Gemm.BestIsa, 1, true, 300 + k);
+            Check<float>(7, 96, k, true, true, 1, 0.5, Gemm.BestIsa, 2, true, 400 + k);
+        }
+    }
+
+    [Fact]
     public void Large_CrossesBlockBoundaries()
     {
         Check<float>(300, 257, 511, false, false, 1, 0, Gemm.BestIsa, 2, false, 11);

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Nabla.Kernels.Cpu;
 
@@ -89,6 +90,18 @@ internal static unsafe class GemmPacking
             }
             return;
         }
+        if (brs == 1 && bcs != 1 && typeof(T) == typeof(float) && Avx.IsSupported && cols == nr && nr % 8 == 0)
+        {
+            // Transposed B, float: 8 x 8 register transposes (column j of B is contiguous along p).
+            float* d = (float*)dst, src = (float*)b;
+            int p = 0;
+            for (; p + 8 <= kc; p += 8)
+                for (int j = 0; j < nr; j += 8)
+                    Transpose8x8(src + j * bcs + p, bcs, d + (long)p * nr + j, nr);
+            for (; p < kc; p++)
+                for (int j = 0; j < nr; j++) d[(long)p * nr + j] = src[j * bcs + p];
+            return;
+        }
         if (brs == 1 && bcs != 1)
         {
             // Transposed B: column j is contiguous along p.
@@ -116,6 +129,39 @@ internal static unsafe class GemmPacking
                 for (int j = cols; j < nr; j++) d[j] = T.Zero;
             }
         }
+    }
+
+    /// <summary>
+    /// dst[q * dstStride + i] = src[i * srcStride + q] for i, q &lt; 8: the standard AVX 8 x 8 transpose (unpack, shuffle,
+    /// 128-bit lane permute).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transpose8x8(float* src, long srcStride, float* dst, long dstStride)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + srcStride);
+        var r2 = Avx.LoadVector256(src + 2 * srcStride);
+        var r3 = Avx.LoadVector256(src + 3 * srcStride);
+        var r4 = Avx.LoadVector256(src + 4 * srcStride);
+        var r5 = Avx.LoadVector256(src + 5 * srcStride);
+        var r6 = Avx.LoadVector256(src + 6 * srcStride);
+        var r7 = Avx.LoadVector256(src + 7 * srcStride);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + dstStride, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * dstStride, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * dstStride, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * dstStride, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * dstStride, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * dstStride, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * dstStride, Avx.Permute2x128(u3, u7, 0x31));
     }
 
     [ThreadStatic] static byte[]? t_aBuffer;
