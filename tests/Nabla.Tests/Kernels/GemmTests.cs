@@ -221,6 +221,21 @@ public class GemmTests
     }
 
     [Fact]
+    public void NarrowProducts_ComputedThroughTheTranspose_MatchReference()
+    {
+        // m >= 4 tiles wide and n at most half a tile: computed as C^T = B^T A^T into scratch, then written back.
+        int seed = 500;
+        foreach (int n in new[] { 1, 5, 10, 16 })
+            foreach (int k in new[] { 3, 37, 300 })
+            {
+                int t = seed & 3;
+                Check<float>(131, n, k, (t & 1) != 0, (t & 2) != 0, 1, 0, Gemm.BestIsa, 2, false, seed++);
+                Check<float>(128, n, k, (t & 2) != 0, (t & 1) != 0, 0.5, 1.5, Gemm.BestIsa, 1, false, seed++, ldcPad: 3);
+                Check<double>(200, n / 2 + 1, k, (t & 1) != 0, (t & 1) == 0, 1, 0.25, Gemm.BestIsa, 2, false, seed++);
+            }
+    }
+
+    [Fact]
     public void Large_CrossesBlockBoundaries()
     {
         Check<float>(300, 257, 511, false, false, 1, 0, Gemm.BestIsa, 2, false, 11);

@@ -209,7 +209,41 @@ internal static unsafe class Gemm
             Small(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, alpha, beta, betaZero, isa);
             return;
         }
+        if (!forcePacked && n * 2 <= TileCols<T>(isa) && m >= 4 * TileCols<T>(isa))
+        {
+            NarrowByTranspose(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, alpha, beta, betaZero, isa, threads);
+            return;
+        }
         Packed(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, alpha, beta, betaZero, isa, threads);
+    }
+
+    /// <summary>
+    /// A tall product with few columns (a classifier head: 128 x 512 @ 512 x 10) would fill the microkernel's 32-wide
+    /// tiles a third full and pack all of A for them; its transpose C^T = B^T A^T has many columns instead. It is computed
+    /// into scratch and written back transposed (with alpha and beta), the same sums in the same order.
+    /// </summary>
+    static void NarrowByTranspose<T>(int m, int n, int k, T* a, long ars, long acs, T* b, long brs, long bcs, T* c, int ldc,
+        T alpha, T beta, bool betaZero, GemmIsa isa, int threads)
+        where T : unmanaged, INumber<T>
+    {
+        var scratch = System.Buffers.ArrayPool<T>.Shared.Rent(m * n);
+        try
+        {
+            fixed (T* t = scratch)
+            {
+                Packed(n, m, k, b, bcs, brs, a, acs, ars, t, m, T.One, T.Zero, true, isa, threads);
+                for (int i = 0; i < m; i++)
+                {
+                    T* ci = c + (long)i * ldc;
+                    if (betaZero) for (int j = 0; j < n; j++) ci[j] = alpha * t[(long)j * m + i];
+                    else for (int j = 0; j < n; j++) ci[j] = alpha * t[(long)j * m + i] + beta * ci[j];
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<T>.Shared.Return(scratch);
+        }
     }
 
     /// <summary>Deepest k the direct path takes (its padded B column block lives on the stack).</summary>
