@@ -32,6 +32,11 @@ internal static unsafe class GemmPacking
             }
             return;
         }
+        if (rows == 6 && mr == 6 && acs == 1 && typeof(T) == typeof(float) && Avx.IsSupported)
+        {
+            PackARowMajor6((float*)dst, (float*)a, ars, kc);
+            return;
+        }
         for (int r = 0; r < rows; r++)
         {
             T* src = a + r * ars;
@@ -138,14 +143,27 @@ internal static unsafe class GemmPacking
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Transpose8x8(float* src, long srcStride, float* dst, long dstStride)
     {
-        var r0 = Avx.LoadVector256(src);
-        var r1 = Avx.LoadVector256(src + srcStride);
-        var r2 = Avx.LoadVector256(src + 2 * srcStride);
-        var r3 = Avx.LoadVector256(src + 3 * srcStride);
-        var r4 = Avx.LoadVector256(src + 4 * srcStride);
-        var r5 = Avx.LoadVector256(src + 5 * srcStride);
-        var r6 = Avx.LoadVector256(src + 6 * srcStride);
-        var r7 = Avx.LoadVector256(src + 7 * srcStride);
+        Transpose8x8(Avx.LoadVector256(src), Avx.LoadVector256(src + srcStride), Avx.LoadVector256(src + 2 * srcStride),
+            Avx.LoadVector256(src + 3 * srcStride), Avx.LoadVector256(src + 4 * srcStride), Avx.LoadVector256(src + 5 * srcStride),
+            Avx.LoadVector256(src + 6 * srcStride), Avx.LoadVector256(src + 7 * srcStride),
+            out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
+        Avx.Store(dst, o0);
+        Avx.Store(dst + dstStride, o1);
+        Avx.Store(dst + 2 * dstStride, o2);
+        Avx.Store(dst + 3 * dstStride, o3);
+        Avx.Store(dst + 4 * dstStride, o4);
+        Avx.Store(dst + 5 * dstStride, o5);
+        Avx.Store(dst + 6 * dstStride, o6);
+        Avx.Store(dst + 7 * dstStride, o7);
+    }
+
+    /// <summary>o_q[i] = r_i[q]: rows in, columns out.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7,
+        out Vector256<float> o0, out Vector256<float> o1, out Vector256<float> o2, out Vector256<float> o3,
+        out Vector256<float> o4, out Vector256<float> o5, out Vector256<float> o6, out Vector256<float> o7)
+    {
         var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
         var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
         var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
@@ -154,14 +172,41 @@ internal static unsafe class GemmPacking
         var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
         var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
         var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
-        Avx.Store(dst + dstStride, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(dst + 2 * dstStride, Avx.Permute2x128(u2, u6, 0x20));
-        Avx.Store(dst + 3 * dstStride, Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(dst + 4 * dstStride, Avx.Permute2x128(u0, u4, 0x31));
-        Avx.Store(dst + 5 * dstStride, Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(dst + 6 * dstStride, Avx.Permute2x128(u2, u6, 0x31));
-        Avx.Store(dst + 7 * dstStride, Avx.Permute2x128(u3, u7, 0x31));
+        o0 = Avx.Permute2x128(u0, u4, 0x20); o1 = Avx.Permute2x128(u1, u5, 0x20);
+        o2 = Avx.Permute2x128(u2, u6, 0x20); o3 = Avx.Permute2x128(u3, u7, 0x20);
+        o4 = Avx.Permute2x128(u0, u4, 0x31); o5 = Avx.Permute2x128(u1, u5, 0x31);
+        o6 = Avx.Permute2x128(u2, u6, 0x31); o7 = Avx.Permute2x128(u3, u7, 0x31);
+    }
+
+    /// <summary>
+    /// Row-major float A, a full panel of six rows: dst[p*6 + r] = A(r, p) through 8 x 8 transposes (two zero rows);
+    /// each k step's six values are stored as eight, the two extra overwritten by the next step, except the last of
+    /// every group, which is stored exactly.
+    /// </summary>
+    static void PackARowMajor6(float* dst, float* a, long ars, int kc)
+    {
+        var z = Vector256<float>.Zero;
+        int p = 0;
+        for (; p + 8 <= kc; p += 8)
+        {
+            float* s = a + p;
+            Transpose8x8(Avx.LoadVector256(s), Avx.LoadVector256(s + ars), Avx.LoadVector256(s + 2 * ars),
+                Avx.LoadVector256(s + 3 * ars), Avx.LoadVector256(s + 4 * ars), Avx.LoadVector256(s + 5 * ars), z, z,
+                out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
+            float* d = dst + p * 6;
+            Avx.Store(d, o0);
+            Avx.Store(d + 6, o1);
+            Avx.Store(d + 12, o2);
+            Avx.Store(d + 18, o3);
+            Avx.Store(d + 24, o4);
+            Avx.Store(d + 30, o5);
+            Avx.Store(d + 36, o6);
+            Sse.Store(d + 42, o7.GetLower());
+            d[46] = o7.GetElement(4);
+            d[47] = o7.GetElement(5);
+        }
+        for (; p < kc; p++)
+            for (int r = 0; r < 6; r++) dst[p * 6 + r] = a[r * ars + p];
     }
 
     [ThreadStatic] static byte[]? t_aBuffer;
