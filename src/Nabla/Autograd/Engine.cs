@@ -230,7 +230,7 @@ internal sealed class Engine
     // Note [Stealing gradients]
     // AccumulateGrad may adopt an incoming gradient as the leaf's .grad instead of copying it (PyTorch steals it when
     // its reference count shows nobody else holds it). Here a gradient is exclusive when only the engine can reach
-    // its buffer: the buffer was allocated while its node ran (allocation serial above the one taken before Apply;
+    // its buffer: the buffer was allocated while its node ran (on this thread, after the serial taken before Apply;
     // built-in backward rules keep nothing they create), or it is the buffer of an exclusive gradient the node
     // received (passed through, or viewed, as TBackward0 does); no other result of the node shares that buffer; and
     // no hook, custom Function, create_graph or autograd.grad capture could have seen it. Sums of two buffered
@@ -239,7 +239,7 @@ internal sealed class Engine
     static bool IsExclusiveResult(Tensor g, int index, Tensor?[] results, Tensor?[] incoming, long serialBefore)
     {
         var buffer = g._storage.BufferId;
-        if (g._storage.Serial <= serialBefore)
+        if (!g._storage.AllocatedSince(serialBefore))
         {
             bool fromExclusive = false;
             foreach (var t in incoming)

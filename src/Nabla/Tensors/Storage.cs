@@ -29,13 +29,23 @@ internal abstract class Storage
     /// <summary>Allocation order of this buffer (0 for wrapped caller arrays); see Note [Stealing gradients].</summary>
     internal long Serial;
 
-    static long s_serial;
+    // Serials count per thread (no interlocked operation per allocation) and carry the thread's index in their high
+    // bits, so a serial taken on one thread only compares "newer" with buffers that same thread allocated later.
+    [ThreadStatic] static long t_serial;
+    static int s_threads;
 
-    /// <summary>The serial the next buffer allocated will be above.</summary>
-    internal static long CurrentSerial => Volatile.Read(ref s_serial);
+    /// <summary>This thread's latest allocation serial; buffers this thread allocates later compare greater.</summary>
+    internal static long CurrentSerial => t_serial != 0 ? t_serial : (t_serial = (long)Interlocked.Increment(ref s_threads) << 40);
 
-    /// <summary>A new allocation serial.</summary>
-    protected static long NextSerial() => Interlocked.Increment(ref s_serial);
+    /// <summary>A new allocation serial for this thread.</summary>
+    protected static long NextSerial()
+    {
+        if (t_serial == 0) _ = CurrentSerial;
+        return ++t_serial;
+    }
+
+    /// <summary>True when this buffer was allocated by the current thread after <paramref name="serial"/> was taken.</summary>
+    internal bool AllocatedSince(long serial) => Serial > serial && Serial <= t_serial;
 
     /// <summary>Identifies the buffer: storages that alias one buffer (views, <c>.data</c>) return the same object.</summary>
     internal abstract object BufferId { get; }
