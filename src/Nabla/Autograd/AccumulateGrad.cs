@@ -40,6 +40,10 @@ public sealed class AccumulateGrad : Node
                     && g.CoversWholeBuffer && ShapeUtil.SameShape(g._shape, leaf._shape))
                 {
                     g.DetachFromDisposeScope();
+                    // The buffer may still be counted by the unreachable intermediates it was viewed through
+                    // (mm's result before TBackward0's transpose): give g a handle of its own so that
+                    // zero_grad(set_to_none) can return the buffer to the pool.
+                    if (!g._storage.IsSoleOwner) g._storage = g._storage.Rehome();
                     g._ownedGrad = true;    // Note [Owned gradients]
                     leaf._grad = g;
                     Interlocked.Increment(ref s_stolen);

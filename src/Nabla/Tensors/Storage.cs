@@ -53,6 +53,16 @@ internal abstract class Storage
     /// <summary>A storage of the same dtype that throws <see cref="ObjectDisposedException"/> on any element access.</summary>
     internal abstract Storage DisposedSentinel { get; }
 
+    /// <summary>
+    /// Moves the buffer to a new handle held by one tensor only, leaving this storage's handle empty: other tensors
+    /// over it (unreachable intermediates; see Note [Stealing gradients]) then own nothing, so disposing them is a
+    /// no-op and the buffer returns to the pool when its one remaining owner is disposed.
+    /// </summary>
+    internal abstract Storage Rehome();
+
+    /// <summary>True when exactly one tensor counts a reference to this buffer.</summary>
+    internal abstract bool IsSoleOwner { get; }
+
     /// <summary>Allocates <paramref name="length"/> elements of <paramref name="dtype"/>, zero-filled when asked.</summary>
     public static Storage Allocate(ScalarType dtype, int length, bool zero = true) => dtype switch
     {
@@ -168,6 +178,15 @@ internal sealed class Storage<T> : Storage where T : unmanaged
     internal override void Release() => _handle.Release();
 
     internal override object BufferId => _handle;
+
+    internal override bool IsSoleOwner => Volatile.Read(ref _handle.RefCount) == 1;
+
+    internal override Storage Rehome()
+    {
+        var array = Interlocked.Exchange(ref _handle.Array, null) ?? ThrowDisposed();
+        var handle = new BufferHandle<T>(array, _handle.Pooled) { RefCount = 1 };
+        return new Storage<T>(handle, Start, _length) { Serial = Serial, Version = Version };
+    }
 
     static readonly Storage<T> Sentinel = new(BufferHandle<T>.Disposed, 0, 0);
 

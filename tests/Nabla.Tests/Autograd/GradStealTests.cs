@@ -107,4 +107,24 @@ public class GradStealTests
         Assert.True(torch.allclose(w.grad!, expected));
         Assert.True(torch.allclose(lin.bias!.grad!, torch.full(new long[] { 3 }, 5f)));
     }
+
+    [Fact]
+    public void An_adopted_gradient_outlives_the_dispose_scope_that_disposes_its_intermediates()
+    {
+        torch.manual_seed(1);
+        var lin = torch.nn.Linear(64, 32);     // 8 KB weight gradient: a pooled buffer
+        var x = torch.randn(4, 64);
+        Tensor expected;
+        using (torch.NewDisposeScope())
+        {
+            lin.forward(x).sum().backward();   // mm's result and its transposed view are scope-owned
+        }
+        expected = torch.ones(4, 32).t().mm(x);
+        Assert.False(lin.weight!.grad!.IsInvalid);
+        Assert.True(torch.allclose(lin.weight!.grad!, expected));
+        // Allocate and dispose in a loop: the adopted buffer must not be handed to anyone else meanwhile.
+        for (int i = 0; i < 20; i++)
+            using (torch.NewDisposeScope()) { var junk = torch.full(new long[] { 32, 64 }, 7f) * 2; }
+        Assert.True(torch.allclose(lin.weight!.grad!, expected));
+    }
 }
