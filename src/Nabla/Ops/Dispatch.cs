@@ -43,6 +43,15 @@ internal static class Dispatch
     /// <summary>Copies <paramref name="src"/> (broadcast to dst's shape, any dtype) into <paramref name="dst"/> (any strides).</summary>
     public static void CopyInto(Tensor dst, Tensor src)
     {
+        if (src._dtype == dst._dtype && dst._numel > 0 && dst.is_contiguous() && src.is_contiguous() && IsTrailingBroadcast(src, dst))
+        {
+            // A row repeated over the leading dims (addmm's bias): one block copy per row.
+            switch (dst._dtype)
+            {
+                case ScalarType.Float32: RepeatRows<float>(dst, src); return;
+                case ScalarType.Float64: RepeatRows<double>(dst, src); return;
+            }
+        }
         var strides = BroadcastStrides(src, dst._shape);
         switch (src._dtype)
         {
@@ -52,6 +61,15 @@ internal static class Dispatch
             case ScalarType.Int32: CopyFrom<int>(dst, src, strides); break;
             case ScalarType.Bool: CopyFrom<bool>(dst, src, strides); break;
         }
+    }
+
+    static void RepeatRows<T>(Tensor dst, Tensor src) where T : unmanaged
+    {
+        var (sd, ss) = ((Storage<T>)dst._storage, (Storage<T>)src._storage);
+        int inner = src._numel, rows = dst._numel / inner;
+        var row = ss.Array.AsSpan(ss.Start + src._offset, inner);
+        var d = sd.Array.AsSpan(sd.Start + dst._offset, dst._numel);
+        for (int r = 0; r < rows; r++) row.CopyTo(d.Slice(r * inner, inner));
     }
 
     static void CopyFrom<TFrom>(Tensor dst, Tensor src, long[] srcStrides) where TFrom : unmanaged
@@ -187,7 +205,7 @@ internal static class Dispatch
     /// True when <paramref name="b"/> (more than one element) equals <paramref name="dst"/>'s trailing dims and is 1
     /// (or absent) in the leading ones, so it repeats contiguously for every row of dst.
     /// </summary>
-    static bool IsTrailingBroadcast(Tensor b, Tensor dst)
+    internal static bool IsTrailingBroadcast(Tensor b, Tensor dst)
     {
         if (b._numel < 2 || b._numel == dst._numel) return false;
         int bi = b._shape.Length - 1, di = dst._shape.Length - 1;
