@@ -120,6 +120,8 @@ internal static class Dispatch
     /// <summary>out = a (op) b with broadcasting; both inputs are cast to <paramref name="dtype"/> first.</summary>
     public static Tensor Binary(BinaryKind kind, Tensor a, Tensor b, ScalarType dtype)
     {
+        if ((a._numel >= LazyFusion.MinElements || b._numel >= LazyFusion.MinElements) && LazyFusion.TryBinary(kind, a, b, dtype) is { } deferred)
+            return deferred;
         a = Cast(a, dtype);
         b = Cast(b, dtype);
         var shape = ShapesEqualOrBroadcast(a, b);
@@ -225,6 +227,7 @@ internal static class Dispatch
     /// <summary>out = a (op) scalar, computed in <paramref name="dtype"/>.</summary>
     public static Tensor BinaryScalar(BinaryKind kind, Tensor a, Scalar s, ScalarType dtype, bool scalarLeft = false)
     {
+        if (a._numel >= LazyFusion.MinElements && LazyFusion.TryScalar(kind, a, s, dtype, scalarLeft) is { } deferred) return deferred;
         a = Cast(a, dtype);
         var result = Tensor.Empty(dtype, a._shape);
         switch (dtype)
@@ -276,6 +279,7 @@ internal static class Dispatch
 
     public static Tensor Unary(UnaryKind kind, Tensor a)
     {
+        if (a._numel >= LazyFusion.MinElements && LazyFusion.TryUnary(kind, a) is { } deferred) return deferred;
         var result = Tensor.Empty(a._dtype, a._shape);
         switch (a._dtype)
         {

@@ -39,6 +39,13 @@ internal static class Reductions
     public static Tensor SumRaw(Tensor x, bool[] mask, bool keepdim, ScalarType dtype)
     {
         var outShape = ReducedShape(x._shape, mask, keepdim);
+        if (dtype == ScalarType.Float32 && Array.IndexOf(mask, false) < 0 && LazyFusion.TrySum(x, out float fused))
+        {
+            // A deferred elementwise result summed without writing it (Note [Lazy fusion]).
+            var r = new Tensor(dtype, outShape, zero: false);
+            r.Contiguous<float>()[0] = fused;
+            return r;
+        }
         if (x._dtype != dtype) x = Dispatch.ToDType(x, dtype);
         int rank = x._shape.Length;
         // Move reduced dims to a single block: if they are already one contiguous run, (outer, reduce, inner) works

@@ -103,6 +103,12 @@ internal sealed class BufferHandle<T> where T : unmanaged
     internal int RefCount;
     internal readonly bool Pooled;
 
+    /// <summary>
+    /// Set once this buffer takes part in lazy fusion (a deferred result, or a source a deferred result still reads);
+    /// then <see cref="Array"/> is only the published copy of <see cref="LazyBuffer{T}.Backing"/> (Note [Lazy fusion]).
+    /// </summary>
+    internal LazyBuffer<T>? Lazy;
+
     public BufferHandle(T[]? array, bool pooled)
     {
         Array = array;
@@ -117,6 +123,11 @@ internal sealed class BufferHandle<T> where T : unmanaged
     public void Release()
     {
         if (Interlocked.Decrement(ref RefCount) != 0) return;
+        if (Volatile.Read(ref Lazy) is { } lazy)
+        {
+            lazy.OnLastRelease(this);
+            return;
+        }
         var array = Interlocked.Exchange(ref Array, null);
         if (array is not null && Pooled) MemoryPool.Return(array);
     }
@@ -158,10 +169,25 @@ internal sealed class Storage<T> : Storage where T : unmanaged
     internal T[] Array
     {
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-        get => _handle.Array ?? ThrowDisposed();
+        get => _handle.Array ?? Resolve();
     }
 
-    static T[] ThrowDisposed() => throw new ObjectDisposedException("Tensor",
+    /// <summary>The slow path of <see cref="Array"/>: a deferred result is computed, the deferred results still reading this buffer are computed first (Note [Lazy fusion]), else the buffer was disposed.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    T[] Resolve() => Volatile.Read(ref _handle.Lazy) is { } lazy ? lazy.Resolve(_handle) : ThrowDisposed();
+
+    internal BufferHandle<T> Handle => _handle;
+
+    /// <summary>A storage whose elements a deferred expression will write on first access (Note [Lazy fusion]).</summary>
+    internal static Storage<T> Deferred(int length, PendingExpr<T> expr)
+    {
+        var (array, start, pooled) = BufferPool.Rent<T>(length, zero: false);
+        var handle = new BufferHandle<T>(null, pooled);
+        handle.Lazy = new LazyBuffer<T>(handle, array, start, length, expr);
+        return new Storage<T>(handle, start, length) { Serial = NextSerial() };
+    }
+
+    internal static T[] ThrowDisposed() => throw new ObjectDisposedException("Tensor",
         "Cannot access a disposed tensor: it was disposed (Tensor.Dispose() or the end of its torch.NewDisposeScope()) " +
         "and its buffer may already hold another tensor's data. Keep it with MoveToOuterDisposeScope() or DetachFromDisposeScope().");
 
@@ -183,7 +209,13 @@ internal sealed class Storage<T> : Storage where T : unmanaged
 
     internal override Storage Rehome()
     {
-        var array = Interlocked.Exchange(ref _handle.Array, null) ?? ThrowDisposed();
+        T[] array;
+        if (Volatile.Read(ref _handle.Lazy) is { } lazy)
+        {
+            _ = Array; // compute a deferred result / the deferred results reading this buffer first
+            array = lazy.Detach(_handle) ?? ThrowDisposed();
+        }
+        else array = Interlocked.Exchange(ref _handle.Array, null) ?? ThrowDisposed();
         var handle = new BufferHandle<T>(array, _handle.Pooled) { RefCount = 1 };
         return new Storage<T>(handle, Start, _length) { Serial = Serial, Version = Version };
     }

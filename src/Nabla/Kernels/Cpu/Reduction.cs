@@ -54,7 +54,7 @@ internal static class Reduction
 
     // Note [Float32 summation]: float32 sums are accumulated in blocks of 1024 with SIMD partial sums (themselves
     // 16-lane accumulators), then the block sums are added pairwise, so the error grows like log(n) rather than n.
-    const int Block = 1024;
+    internal const int Block = 1024;
 
     public static unsafe float PairwiseSum(ReadOnlySpan<float> x)
     {
@@ -75,7 +75,7 @@ internal static class Reduction
         return PairwiseSequential(x);
     }
 
-    const int ParallelGrainBlocks = 64;
+    internal const int ParallelGrainBlocks = 64;
 
     unsafe struct SumBody : IRangeBody
     {
@@ -94,7 +94,7 @@ internal static class Reduction
         }
     }
 
-    static float PairwiseSequential(ReadOnlySpan<float> x)
+    internal static float PairwiseSequential(ReadOnlySpan<float> x)
     {
         if (x.Length <= Block) return TensorPrimitives.Sum(x);
         int half = (x.Length / 2 + Block - 1) / Block * Block;

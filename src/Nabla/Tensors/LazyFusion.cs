@@ -1,0 +1,606 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using Nabla.Kernels.Cpu;
+using Nabla.Autograd;
+using Nabla.Ops;
+
+namespace Nabla;
+
+// Note [Lazy fusion]
+// Large elementwise ops that autograd does not record (add/sub/mul/div/maximum/minimum with a tensor of the same
+// shape or a scalar, neg/abs/relu; float32/float64, contiguous, at least LazyFusion.MinElements elements) return a
+// tensor whose buffer is rented but not written: its BufferHandle carries a LazyBuffer with the pending expression,
+// and the handle's published Array stays null. An op on such a tensor extends the expression (up to MaxNodes nodes)
+// instead of reading it, and a full float32 sum/mean of it evaluates the expression block by block into a small
+// per-thread scratch, never writing the result buffer: (x*2+1).relu().sum() reads x once.
+//
+// Everything else that touches the buffer goes through Storage<T>.Array, whose fast path is `_handle.Array ?? slow`:
+// the slow path evaluates the expression once (under the LazyBuffer's lock, blocks in parallel) and publishes the
+// array. There is no other way to the elements, so materialization cannot be missed: views, printing, ToArray, to(),
+// in-place writes, autograd, other threads all go through it.
+//
+// Safety of the sources (the buffers an expression reads later):
+// (1) Lifetime: the deferred result takes a reference on each source's handle (Note [Storage reference count]), so
+//     disposing the source tensor, or the end of its dispose scope, does not send the buffer back to MemoryPool;
+//     the reference is released once the expression was evaluated or dropped (its tensors disposed).
+// (2) Writes: a source is "guarded" while any deferred result reads it: its handle's published Array is null too,
+//     so every access (read or write, through any path: in-place ops, copy_, fill_, indexing setters, random fills,
+//     optimizers, AccumulateGrad, spans) takes the slow path, which first evaluates every deferred result still
+//     reading the buffer and only then publishes the array. A write can therefore never precede the evaluation of a
+//     pending reader. (Reads are treated like writes: they force the readers too, which costs time, never results.)
+//     Only the fused kernels here read a guarded source without the slow path, from LazyBuffer.Backing.
+//     Caller-owned arrays (not rented from the pool) are never used as sources: their owner can write them directly.
+//
+// Readers are held weakly: a deferred result nobody can reach any more is never evaluated; its references on its
+// sources are then never released, so those buffers go back to the GC instead of the pool (correct, only slower).
+// Lock order: a pending buffer's lock, then its sources' locks; a source never takes another lock while holding its
+// own, and a buffer that is a source is never pending (pending operands are inlined or computed first), so there is
+// no cycle. Results are bit-identical to the eager ops (same operators, same rounding per element), and the fused
+// float32 sum uses Reduction.PairwiseSum's exact block grouping, so it equals the eager sum of the materialized tensor.
+
+/// <summary>An expression that writes a deferred buffer (Note [Lazy fusion]).</summary>
+internal abstract class PendingExpr<T> where T : unmanaged
+{
+    /// <summary>The distinct source buffers the expression reads.</summary>
+    internal abstract BufferHandle<T>[] Sources { get; }
+
+    /// <summary>Writes the expression's values into dst[start..start+length).</summary>
+    internal abstract void Evaluate(T[] dst, int start, int length);
+}
+
+/// <summary>The lazy state of one buffer: pending expression, and the deferred results still reading it (Note [Lazy fusion]).</summary>
+internal sealed class LazyBuffer<T> where T : unmanaged
+{
+    readonly BufferHandle<T> _handle;
+    readonly int _start, _length;
+
+    /// <summary>The element array (null once the buffer was released or rehomed).</summary>
+    internal T[]? Backing;
+
+    /// <summary>The expression still to be written into <see cref="Backing"/> (null once evaluated or dropped).</summary>
+    internal PendingExpr<T>? Pending;
+
+    List<WeakReference<LazyBuffer<T>>>? _readers;
+
+    internal LazyBuffer(BufferHandle<T> handle, T[] backing, int start, int length, PendingExpr<T>? pending)
+    {
+        _handle = handle;
+        Backing = backing;
+        _start = start;
+        _length = length;
+        Pending = pending;
+    }
+
+    /// <summary>The slow path of <c>Storage&lt;T&gt;.Array</c>: evaluate, force the readers, publish.</summary>
+    internal T[] Resolve(BufferHandle<T> h)
+    {
+        while (true)
+        {
+            LazyBuffer<T>? reader = null;
+            lock (this)
+            {
+                var backing = Backing ?? Storage<T>.ThrowDisposed();
+                if (Pending is not null) EvaluateLocked();
+                reader = NextReaderLocked();
+                if (reader is null)
+                {
+                    Volatile.Write(ref h.Array, backing);
+                    return backing;
+                }
+            }
+            reader.Materialize(); // outside our lock: it takes its own lock, then ours (to unregister)
+        }
+    }
+
+    LazyBuffer<T>? NextReaderLocked()
+    {
+        if (_readers is null) return null;
+        for (int i = _readers.Count - 1; i >= 0; i--)
+        {
+            if (_readers[i].TryGetTarget(out var r) && r.Pending is not null) return r;
+            _readers.RemoveAt(i); // collected, or already evaluated/dropped
+        }
+        return null;
+    }
+
+    /// <summary>Evaluates the pending expression, if any.</summary>
+    internal void Materialize()
+    {
+        lock (this)
+        {
+            if (Pending is not null && Backing is not null) EvaluateLocked();
+        }
+    }
+
+    void EvaluateLocked()
+    {
+        var expr = Pending!;
+        expr.Evaluate(Backing!, _start, _length);
+        Pending = null;
+        if (NextReaderLocked() is null) Volatile.Write(ref _handle.Array, Backing);
+        ReleaseSources(expr);
+    }
+
+    void ReleaseSources(PendingExpr<T> expr)
+    {
+        foreach (var s in expr.Sources)
+        {
+            s.Lazy!.Unregister(this);
+            s.Release();
+        }
+    }
+
+    void Unregister(LazyBuffer<T> reader)
+    {
+        lock (this)
+        {
+            if (_readers is null) return;
+            for (int i = _readers.Count - 1; i >= 0; i--)
+                if (!_readers[i].TryGetTarget(out var r) || ReferenceEquals(r, reader)) _readers.RemoveAt(i);
+            if (Pending is null && Backing is not null && NextReaderLocked() is null) Volatile.Write(ref _handle.Array, Backing);
+        }
+    }
+
+    /// <summary>
+    /// Makes <paramref name="reader"/> a pending reader of <paramref name="source"/>: one more reference on the source
+    /// buffer, and its published array hidden until the reader is evaluated or dropped.
+    /// </summary>
+    internal static void Guard(BufferHandle<T> source, LazyBuffer<T> reader)
+    {
+        var lazy = Volatile.Read(ref source.Lazy);
+        if (lazy is null)
+        {
+            var array = Volatile.Read(ref source.Array) ?? Storage<T>.ThrowDisposed();
+            var fresh = new LazyBuffer<T>(source, array, 0, 0, null);
+            lazy = Interlocked.CompareExchange(ref source.Lazy, fresh, null) ?? fresh;
+        }
+        lock (lazy)
+        {
+            if (lazy.Backing is null) Storage<T>.ThrowDisposed();
+            if (lazy.Pending is not null) throw new InvalidOperationException("internal error: a pending buffer used as a fusion source");
+            (lazy._readers ??= new()).Add(new WeakReference<LazyBuffer<T>>(reader));
+            Volatile.Write(ref source.Array, null);
+            source.AddRef();
+        }
+    }
+
+    /// <summary>The last tensor over this buffer was disposed: drop the expression, return the array to the pool.</summary>
+    internal void OnLastRelease(BufferHandle<T> h)
+    {
+        T[]? array;
+        lock (this)
+        {
+            var expr = Pending;
+            Pending = null;
+            array = Backing;
+            Backing = null;
+            Volatile.Write(ref h.Array, null);
+            if (expr is not null) ReleaseSources(expr);
+        }
+        if (array is not null && h.Pooled) MemoryPool.Return(array);
+    }
+
+    /// <summary>Takes the (evaluated, unread) array away from this handle (Storage.Rehome).</summary>
+    internal T[]? Detach(BufferHandle<T> h)
+    {
+        lock (this)
+        {
+            if (Pending is not null || NextReaderLocked() is not null)
+                throw new InvalidOperationException("internal error: rehoming a buffer with pending lazy work");
+            var array = Backing;
+            Backing = null;
+            Volatile.Write(ref h.Array, null);
+            return array;
+        }
+    }
+}
+
+/// <summary>One fused operator.</summary>
+internal enum FusedOp : byte { Source, Add, Sub, Mul, Div, Max, Min, Neg, Abs, Relu }
+
+/// <summary>A node of a fused expression: a source read, or an operator on earlier nodes (or a scalar).</summary>
+internal struct FusedNode<T> where T : unmanaged
+{
+    public FusedOp Op;
+    /// <summary>Operand node indices; -1 is <see cref="Scalar"/>.</summary>
+    public int A, B;
+    /// <summary>For a source: index into the expression's sources, and the element offset in its array.</summary>
+    public int Source, Offset;
+    public T Scalar;
+}
+
+/// <summary>An elementwise expression over source buffers, evaluated in cache-sized blocks (Note [Lazy fusion]).</summary>
+internal sealed class FusedExpr<T> : PendingExpr<T> where T : unmanaged, INumber<T>
+{
+    /// <summary>Elements per evaluation block: every intermediate node has one block of scratch (L1/L2 resident).</summary>
+    internal const int BlockSize = 2048;
+
+    internal readonly FusedNode<T>[] Nodes;
+    readonly BufferHandle<T>[] _sources;
+
+    /// <summary>Number of elements.</summary>
+    internal readonly int Length;
+
+    internal FusedExpr(FusedNode<T>[] nodes, BufferHandle<T>[] sources, int length)
+    {
+        Nodes = nodes;
+        Length = length;
+        _sources = sources;
+    }
+
+    internal override BufferHandle<T>[] Sources => _sources;
+
+    /// <summary>The source arrays (held alive and unwritten by the references the pending buffer holds).</summary>
+    internal T[][] SourceArrays()
+    {
+        var arrays = new T[_sources.Length][];
+        for (int i = 0; i < arrays.Length; i++) arrays[i] = _sources[i].Lazy!.Backing!;
+        return arrays;
+    }
+
+    [ThreadStatic] static T[]? t_scratch;
+
+    internal static T[] Scratch(int nodes)
+    {
+        int need = nodes * BlockSize;
+        var s = t_scratch;
+        if (s is null || s.Length < need) t_scratch = s = new T[Math.Max(need, 16 * BlockSize)];
+        return s;
+    }
+
+    internal override void Evaluate(T[] dst, int start, int length)
+    {
+        var arrays = SourceArrays();
+        int blocks = (length + BlockSize - 1) / BlockSize;
+        ParallelFor.For(blocks, Math.Max(1, Elementwise.Grain / BlockSize), new EvalBody { Expr = this, Sources = arrays, Dst = dst, Start = start, Length = length });
+    }
+
+    struct EvalBody : IRangeBody
+    {
+        public FusedExpr<T> Expr;
+        public T[][] Sources;
+        public T[] Dst;
+        public int Start, Length;
+
+        public void Invoke(int begin, int end)
+        {
+            int from = begin * BlockSize, to = Math.Min(Length, end * BlockSize);
+            Expr.EvalRange(Sources, from, Dst.AsSpan(Start + from, to - from));
+        }
+    }
+
+    /// <summary>Writes elements [begin, begin + output.Length) of the expression into <paramref name="output"/>.</summary>
+    internal void EvalRange(T[][] sources, int begin, Span<T> output)
+    {
+        var scratch = Scratch(Nodes.Length);
+        for (int done = 0; done < output.Length; done += BlockSize)
+        {
+            int len = Math.Min(BlockSize, output.Length - done);
+            EvalBlock(sources, begin + done, output.Slice(done, len), scratch);
+        }
+    }
+
+    void EvalBlock(T[][] sources, int begin, Span<T> output, T[] scratch)
+    {
+        int len = output.Length, last = Nodes.Length - 1;
+        for (int i = 0; i <= last; i++)
+        {
+            ref readonly var n = ref Nodes[i];
+            if (n.Op == FusedOp.Source) continue;
+            Span<T> dst = i == last ? output : scratch.AsSpan(i * BlockSize, len);
+            if (n.Op is FusedOp.Neg or FusedOp.Abs or FusedOp.Relu)
+            {
+                var x = Operand(sources, n.A, begin, len, scratch);
+                switch (n.Op)
+                {
+                    case FusedOp.Neg: Elementwise.Unary<T, NegOp<T>>(x, dst); break;
+                    case FusedOp.Abs: Elementwise.Unary<T, AbsOp<T>>(x, dst); break;
+                    default: Elementwise.Unary<T, ReluOp<T>>(x, dst); break;
+                }
+                continue;
+            }
+            switch (n.Op)
+            {
+                case FusedOp.Add: Binary<AddOp<T>>(sources, n, begin, dst, scratch); break;
+                case FusedOp.Sub: Binary<SubOp<T>>(sources, n, begin, dst, scratch); break;
+                case FusedOp.Mul: Binary<MulOp<T>>(sources, n, begin, dst, scratch); break;
+                case FusedOp.Div: Binary<DivOp<T>>(sources, n, begin, dst, scratch); break;
+                case FusedOp.Max: Binary<MaxOp<T>>(sources, n, begin, dst, scratch); break;
+                case FusedOp.Min: Binary<MinOp<T>>(sources, n, begin, dst, scratch); break;
+                default: throw new InvalidOperationException($"internal error: fused op {n.Op}");
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    void Binary<TOp>(T[][] sources, in FusedNode<T> n, int begin, Span<T> dst, T[] scratch) where TOp : IBinaryOp<T>
+    {
+        int len = dst.Length;
+        if (n.A < 0) Elementwise.BinaryScalarLeft<T, TOp>(n.Scalar, Operand(sources, n.B, begin, len, scratch), dst);
+        else if (n.B < 0) Elementwise.BinaryScalarRight<T, TOp>(Operand(sources, n.A, begin, len, scratch), n.Scalar, dst);
+        else Elementwise.Binary<T, TOp>(Operand(sources, n.A, begin, len, scratch), Operand(sources, n.B, begin, len, scratch), dst);
+    }
+
+    ReadOnlySpan<T> Operand(T[][] sources, int node, int begin, int len, T[] scratch)
+    {
+        ref readonly var n = ref Nodes[node];
+        return n.Op == FusedOp.Source
+            ? new ReadOnlySpan<T>(sources[n.Source], n.Offset + begin, len)
+            : new ReadOnlySpan<T>(scratch, node * BlockSize, len);
+    }
+}
+
+/// <summary>Where ops decide to defer, and the fused reductions (Note [Lazy fusion]).</summary>
+internal static class LazyFusion
+{
+    /// <summary>
+    /// Whether large elementwise ops are deferred and fused (on by default). A Nabla extension with no PyTorch
+    /// counterpart, internal so tests and benchmarks can compare both paths; results are the same either way.
+    /// </summary>
+    internal static volatile bool Enabled = true;
+
+    /// <summary>Ops on fewer elements run eagerly: deferral pays only when a pass over memory is worth saving.</summary>
+    internal const int MinElements = 1 << 20;
+
+    /// <summary>Nodes (sources included) one expression may hold; a longer chain computes its operand first.</summary>
+    internal const int MaxNodes = 12;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static bool Eligible(Tensor full, ScalarType dtype) =>
+        full._numel >= MinElements && Enabled && (dtype == ScalarType.Float32 || dtype == ScalarType.Float64)
+        && full._dtype == dtype;
+
+    static bool Records(Tensor t) => GradMode.IsEnabled && (t._requiresGrad || t._gradFn is not null);
+
+    static FusedOp Op(Dispatch.BinaryKind kind) => kind switch
+    {
+        Dispatch.BinaryKind.Add => FusedOp.Add,
+        Dispatch.BinaryKind.Sub => FusedOp.Sub,
+        Dispatch.BinaryKind.Mul => FusedOp.Mul,
+        Dispatch.BinaryKind.Div => FusedOp.Div,
+        Dispatch.BinaryKind.Max => FusedOp.Max,
+        _ => FusedOp.Min,
+    };
+
+    /// <summary>a (op) b deferred, or null when the eager path must run.</summary>
+    public static Tensor? TryBinary(Dispatch.BinaryKind kind, Tensor a, Tensor b, ScalarType dtype)
+    {
+        Tensor full = a._numel >= b._numel ? a : b;
+        if (!Eligible(full, dtype) || a._dtype != dtype || b._dtype != dtype || Records(a) || Records(b)) return null;
+        bool same = Tensor.ShapesEqual(a, b);
+        if (!same)
+        {
+            var other = ReferenceEquals(full, a) ? b : a;
+            if (other._numel != 1 || !ShapeUtil.SameShape(ShapeUtil.Broadcast(a._shape, b._shape), full._shape)) return null;
+        }
+        return dtype == ScalarType.Float32 ? BinaryT<float>(kind, a, b, full, same) : BinaryT<double>(kind, a, b, full, same);
+    }
+
+    static Tensor? BinaryT<T>(Dispatch.BinaryKind kind, Tensor a, Tensor b, Tensor full, bool same) where T : unmanaged, INumber<T>
+    {
+        var builder = new Builder<T>();
+        var node = new FusedNode<T> { Op = Op(kind) };
+        if (same)
+        {
+            int ia = builder.Add(a), ib = ia < -1 ? -2 : builder.Add(b);
+            if (ia < -1 || ib < -1) return null;
+            node.A = ia; node.B = ib;
+        }
+        else
+        {
+            var scalarTensor = ReferenceEquals(full, a) ? b : a;
+            var ss = (Storage<T>)scalarTensor._storage;
+            T value = ss.Array[ss.Start + scalarTensor._offset];
+            int i = builder.Add(full);
+            if (i < -1) return null;
+            node.Scalar = value;
+            if (ReferenceEquals(full, a)) { node.A = i; node.B = -1; }
+            else { node.A = -1; node.B = i; }
+        }
+        return builder.Finish(node, full);
+    }
+
+    /// <summary>a (op) s (or s (op) a) deferred, or null when the eager path must run.</summary>
+    public static Tensor? TryScalar(Dispatch.BinaryKind kind, Tensor a, Scalar s, ScalarType dtype, bool scalarLeft)
+    {
+        if (!Eligible(a, dtype) || Records(a)) return null;
+        return dtype == ScalarType.Float32 ? ScalarT(kind, a, s.As<float>(), scalarLeft) : ScalarT(kind, a, s.As<double>(), scalarLeft);
+    }
+
+    static Tensor? ScalarT<T>(Dispatch.BinaryKind kind, Tensor a, T value, bool left) where T : unmanaged, INumber<T>
+    {
+        var builder = new Builder<T>();
+        int i = builder.Add(a);
+        if (i < -1) return null;
+        var node = new FusedNode<T> { Op = Op(kind), Scalar = value, A = left ? -1 : i, B = left ? i : -1 };
+        return builder.Finish(node, a);
+    }
+
+    /// <summary>A unary op deferred, or null when the eager path must run.</summary>
+    public static Tensor? TryUnary(Dispatch.UnaryKind kind, Tensor a)
+    {
+        if (kind == Dispatch.UnaryKind.Sign || !Eligible(a, a._dtype) || Records(a)) return null;
+        var op = kind switch { Dispatch.UnaryKind.Neg => FusedOp.Neg, Dispatch.UnaryKind.Abs => FusedOp.Abs, _ => FusedOp.Relu };
+        return a._dtype == ScalarType.Float32 ? UnaryT<float>(op, a) : UnaryT<double>(op, a);
+    }
+
+    static Tensor? UnaryT<T>(FusedOp op, Tensor a) where T : unmanaged, INumber<T>
+    {
+        var builder = new Builder<T>();
+        int i = builder.Add(a);
+        if (i < -1) return null;
+        return builder.Finish(new FusedNode<T> { Op = op, A = i, B = -1 }, a);
+    }
+
+    /// <summary>Collects the nodes and distinct sources of a new expression.</summary>
+    struct Builder<T> where T : unmanaged, INumber<T>
+    {
+        List<FusedNode<T>>? _nodes;
+        List<BufferHandle<T>>? _sources;
+
+        /// <summary>Adds an operand (inlining a pending expression); its node index, or -2 when it cannot be fused.</summary>
+        public int Add(Tensor t)
+        {
+            _nodes ??= new();
+            _sources ??= new();
+            if (!t.is_contiguous()) return -2;
+            var st = (Storage<T>)t._storage;
+            var h = st.Handle;
+            if (Volatile.Read(ref h.Lazy) is { } lazy && h.Array is null)
+            {
+                // A deferred operand covering its whole buffer: copy its expression (its references keep the
+                // sources alive while we hold its lock; ours are taken when the result is created).
+                FusedNode<T>[]? inlined = null;
+                BufferHandle<T>[]? inlinedSources = null;
+                bool pending;
+                lock (lazy)
+                {
+                    pending = lazy.Pending is not null;
+                    if (lazy.Pending is FusedExpr<T> e && t._offset == 0 && t._numel == st.Length)
+                    {
+                        if (_nodes.Count + e.Nodes.Length + 1 > MaxNodes) return -2;
+                        inlined = e.Nodes;
+                        inlinedSources = e.Sources;
+                    }
+                }
+                if (inlined is not null)
+                {
+                    int baseIndex = _nodes.Count;
+                    foreach (var n in inlined)
+                    {
+                        var c = n;
+                        if (c.Op == FusedOp.Source) c.Source = SourceIndex(inlinedSources![c.Source]);
+                        else
+                        {
+                            if (c.A >= 0) c.A += baseIndex;
+                            if (c.B >= 0) c.B += baseIndex;
+                        }
+                        _nodes.Add(c);
+                    }
+                    return _nodes.Count - 1;
+                }
+                // A pending view, or an expression of another kind: compute it now and read it as a source. (A
+                // buffer that is only guarded, read by other pending results, is used as it is: touching its Array
+                // would compute those readers for nothing.)
+                if (pending) _ = st.Array;
+            }
+            if (!h.Pooled || _nodes.Count + 2 > MaxNodes) return -2;
+            _nodes.Add(new FusedNode<T> { Op = FusedOp.Source, Source = SourceIndex(h), Offset = st.Start + t._offset, A = -1, B = -1 });
+            return _nodes.Count - 1;
+        }
+
+        int SourceIndex(BufferHandle<T> h)
+        {
+            int i = _sources!.IndexOf(h);
+            if (i >= 0) return i;
+            _sources.Add(h);
+            return _sources.Count - 1;
+        }
+
+        /// <summary>The deferred result of <paramref name="op"/> on the collected operands, shaped like <paramref name="like"/>.</summary>
+        public Tensor Finish(FusedNode<T> op, Tensor like)
+        {
+            _nodes!.Add(op);
+            var sources = _sources!.ToArray();
+            var expr = new FusedExpr<T>(_nodes.ToArray(), sources, like._numel);
+            var storage = Storage<T>.Deferred(like._numel, expr);
+            var lazy = storage.Handle.Lazy!;
+            int guarded = 0;
+            try
+            {
+                for (; guarded < sources.Length; guarded++) LazyBuffer<T>.Guard(sources[guarded], lazy);
+            }
+            catch
+            {
+                // A source was disposed: undo the guards taken so far and give the buffer back.
+                var partial = new FusedExpr<T>(System.Array.Empty<FusedNode<T>>(), sources[..guarded], 0);
+                lazy.Pending = partial;
+                lazy.OnLastRelease(storage.Handle);
+                throw;
+            }
+            return new Tensor(storage, like._shape, ShapeUtil.ContiguousStrides(like._shape), 0);
+        }
+    }
+
+    /// <summary>
+    /// The float32 sum of all elements of a deferred tensor, evaluated block by block without writing its buffer;
+    /// false when <paramref name="x"/> is not a whole pending float32 expression.
+    /// </summary>
+    public static bool TrySum(Tensor x, out float sum)
+    {
+        sum = 0;
+        if (x._dtype != ScalarType.Float32 || x._offset != 0) return false;
+        var st = (Storage<float>)x._storage;
+        if (st.Handle.Array is not null || Volatile.Read(ref st.Handle.Lazy) is not { } lazy) return false;
+        if (x._numel != st.Length || !x.is_contiguous()) return false;
+        lock (lazy)
+        {
+            if (lazy.Pending is not FusedExpr<float> e || lazy.Backing is null) return false;
+            sum = FusedSum(e);
+        }
+        return true;
+    }
+
+    // Mirrors Reduction.PairwiseSum exactly (Note [Float32 summation]): the same groups, the same pairwise trees,
+    // the same double accumulation of group sums, only with each group's elements computed into scratch.
+    static float FusedSum(FusedExpr<float> e)
+    {
+        var sources = e.SourceArrays();
+        int n = e.Length;
+        const int Block = Reduction.Block, Grain = Reduction.ParallelGrainBlocks;
+        int blocks = n / Block;
+        if (n > Block && blocks >= 2 * Grain && ParallelFor.NumThreads > 1)
+        {
+            int groups = (blocks + Grain - 1) / Grain;
+            var partial = new double[groups];
+            ParallelFor.For(groups, 1, new SumBody { Expr = e, Sources = sources, Partial = partial, Blocks = blocks });
+            double total = 0;
+            foreach (double v in partial) total += v;
+            int tail = blocks * Block;
+            return (float)(total + SequentialSum(e, sources, tail, n - tail));
+        }
+        return SequentialSum(e, sources, 0, n);
+    }
+
+    [ThreadStatic] static float[]? t_group;
+
+    static Span<float> Group(int length)
+    {
+        var g = t_group ??= new float[Reduction.Block * Reduction.ParallelGrainBlocks];
+        return g.AsSpan(0, length);
+    }
+
+    /// <summary>Reduction.PairwiseSequential over elements [begin, begin+length) of the expression.</summary>
+    static float SequentialSum(FusedExpr<float> e, float[][] sources, int begin, int length)
+    {
+        const int Block = Reduction.Block;
+        if (length <= Block * Reduction.ParallelGrainBlocks)
+        {
+            var g = Group(length);
+            e.EvalRange(sources, begin, g);
+            return Reduction.PairwiseSequential(g);
+        }
+        int half = (length / 2 + Block - 1) / Block * Block;
+        return SequentialSum(e, sources, begin, half) + SequentialSum(e, sources, begin + half, length - half);
+    }
+
+    struct SumBody : IRangeBody
+    {
+        public FusedExpr<float> Expr;
+        public float[][] Sources;
+        public double[] Partial;
+        public int Blocks;
+
+        public void Invoke(int begin, int end)
+        {
+            for (int g = begin; g < end; g++)
+            {
+                int first = g * Reduction.ParallelGrainBlocks;
+                int count = Math.Min(Reduction.ParallelGrainBlocks, Blocks - first);
+                var span = Group(count * Reduction.Block);
+                Expr.EvalRange(Sources, first * Reduction.Block, span);
+                Partial[g] = Reduction.PairwiseSequential(span);
+            }
+        }
+    }
+}
