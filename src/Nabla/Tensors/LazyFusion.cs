@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using Nabla.Kernels.Cpu;
 using Nabla.Autograd;
@@ -10,8 +11,8 @@ namespace Nabla;
 // Large elementwise ops that autograd does not record (add/sub/mul/div/maximum/minimum with a tensor of the same
 // shape or a scalar, neg/abs/relu; float32/float64, contiguous, at least LazyFusion.MinElements elements) return a
 // tensor whose buffer is rented but not written: its BufferHandle carries a LazyBuffer with the pending expression,
-// and the handle's published Array stays null. An op on such a tensor extends the expression (up to MaxNodes nodes)
-// instead of reading it, and a full float32 sum/mean of it evaluates the expression block by block into a small
+// and the handle's published Array stays null. An op on such a tensor extends the expression (up to MaxNodes nodes;
+// beyond that the operand is computed and read as a source) instead of reading it, and a full float32 sum/mean of it evaluates the expression block by block into a small
 // per-thread scratch, never writing the result buffer: (x*2+1).relu().sum() reads x once.
 //
 // Everything else that touches the buffer goes through Storage<T>.Array, whose fast path is `_handle.Array ?? slow`:
@@ -213,7 +214,7 @@ internal struct FusedNode<T> where T : unmanaged
 internal sealed class FusedExpr<T> : PendingExpr<T> where T : unmanaged, INumber<T>
 {
     /// <summary>Elements per evaluation block: every intermediate node has one block of scratch (L1/L2 resident).</summary>
-    internal const int BlockSize = 2048;
+    internal const int BlockSize = Reduction.Block;
 
     internal readonly FusedNode<T>[] Nodes;
     readonly BufferHandle<T>[] _sources;
@@ -280,6 +281,9 @@ internal sealed class FusedExpr<T> : PendingExpr<T> where T : unmanaged, INumber
         }
     }
 
+    /// <summary>Writes elements [begin, begin + output.Length) (at most <see cref="BlockSize"/>) into <paramref name="output"/>.</summary>
+    internal void EvalBlock(T[][] sources, int begin, Span<T> output) => EvalBlock(sources, begin, output, Scratch(Nodes.Length));
+
     void EvalBlock(T[][] sources, int begin, Span<T> output, T[] scratch)
     {
         int len = output.Length, last = Nodes.Length - 1;
@@ -344,6 +348,14 @@ internal static class LazyFusion
 
     /// <summary>Nodes (sources included) one expression may hold; a longer chain computes its operand first.</summary>
     internal const int MaxNodes = 12;
+
+    /// <summary>True while <paramref name="t"/>'s buffer holds an unevaluated expression (tests).</summary>
+    internal static bool IsPending(Tensor t) => t._storage switch
+    {
+        Storage<float> s => s.Handle.Lazy?.Pending is not null,
+        Storage<double> s => s.Handle.Lazy?.Pending is not null,
+        _ => false,
+    };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static bool Eligible(Tensor full, ScalarType dtype) =>
@@ -456,9 +468,9 @@ internal static class LazyFusion
                 lock (lazy)
                 {
                     pending = lazy.Pending is not null;
-                    if (lazy.Pending is FusedExpr<T> e && t._offset == 0 && t._numel == st.Length)
+                    // (+ 2: the op's own node, and room for a second operand's source node.)
+                    if (lazy.Pending is FusedExpr<T> e && t._offset == 0 && t._numel == st.Length && _nodes.Count + e.Nodes.Length + 2 <= MaxNodes)
                     {
-                        if (_nodes.Count + e.Nodes.Length + 1 > MaxNodes) return -2;
                         inlined = e.Nodes;
                         inlinedSources = e.Sources;
                     }
@@ -479,7 +491,7 @@ internal static class LazyFusion
                     }
                     return _nodes.Count - 1;
                 }
-                // A pending view, or an expression of another kind: compute it now and read it as a source. (A
+                // A pending view, or an expression too long to extend: compute it now and read it as a source. (A
                 // buffer that is only guarded, read by other pending results, is used as it is: touching its Array
                 // would compute those readers for nothing.)
                 if (pending) _ = st.Array;
@@ -562,23 +574,20 @@ internal static class LazyFusion
         return SequentialSum(e, sources, 0, n);
     }
 
-    [ThreadStatic] static float[]? t_group;
+    [ThreadStatic] static float[]? t_leaf;
 
-    static Span<float> Group(int length)
-    {
-        var g = t_group ??= new float[Reduction.Block * Reduction.ParallelGrainBlocks];
-        return g.AsSpan(0, length);
-    }
-
-    /// <summary>Reduction.PairwiseSequential over elements [begin, begin+length) of the expression.</summary>
+    /// <summary>
+    /// Reduction.PairwiseSequential over elements [begin, begin+length) of the expression: the same recursion, with
+    /// each leaf (at most one 1024-element block, aligned as there) computed into an L1-resident buffer and summed.
+    /// </summary>
     static float SequentialSum(FusedExpr<float> e, float[][] sources, int begin, int length)
     {
         const int Block = Reduction.Block;
-        if (length <= Block * Reduction.ParallelGrainBlocks)
+        if (length <= Block)
         {
-            var g = Group(length);
-            e.EvalRange(sources, begin, g);
-            return Reduction.PairwiseSequential(g);
+            var leaf = (t_leaf ??= new float[Block]).AsSpan(0, length);
+            e.EvalBlock(sources, begin, leaf);
+            return TensorPrimitives.Sum((ReadOnlySpan<float>)leaf);
         }
         int half = (length / 2 + Block - 1) / Block * Block;
         return SequentialSum(e, sources, begin, half) + SequentialSum(e, sources, begin + half, length - half);
@@ -597,9 +606,7 @@ internal static class LazyFusion
             {
                 int first = g * Reduction.ParallelGrainBlocks;
                 int count = Math.Min(Reduction.ParallelGrainBlocks, Blocks - first);
-                var span = Group(count * Reduction.Block);
-                Expr.EvalRange(Sources, first * Reduction.Block, span);
-                Partial[g] = Reduction.PairwiseSequential(span);
+                Partial[g] = SequentialSum(Expr, Sources, first * Reduction.Block, count * Reduction.Block);
             }
         }
     }

@@ -94,7 +94,7 @@ internal static class Reduction
         }
     }
 
-    internal static float PairwiseSequential(ReadOnlySpan<float> x)
+    static float PairwiseSequential(ReadOnlySpan<float> x)
     {
         if (x.Length <= Block) return TensorPrimitives.Sum(x);
         int half = (x.Length / 2 + Block - 1) / Block * Block;
