@@ -159,7 +159,12 @@ internal sealed class LazyBuffer<T> where T : unmanaged
         {
             if (lazy.Backing is null) Storage<T>.ThrowDisposed();
             if (lazy.Pending is not null) throw new InvalidOperationException("internal error: a pending buffer used as a fusion source");
-            (lazy._readers ??= new()).Add(new WeakReference<LazyBuffer<T>>(reader));
+            var readers = lazy._readers ??= new();
+            // Results that were never read nor disposed stay listed until collected: drop those now and then, so a
+            // long-lived source in a loop without dispose scopes keeps a short list.
+            if (readers.Count >= 16 && (readers.Count & (readers.Count - 1)) == 0)
+                readers.RemoveAll(static w => !w.TryGetTarget(out var r) || r.Pending is null);
+            readers.Add(new WeakReference<LazyBuffer<T>>(reader));
             Volatile.Write(ref source.Array, null);
             source.AddRef();
         }
