@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Nabla.Kernels.Cpu;
 using Nabla.Autograd;
 using Nabla.Ops;
@@ -232,6 +233,7 @@ internal sealed class FusedExpr<T> : PendingExpr<T> where T : unmanaged, INumber
         Nodes = nodes;
         Length = length;
         _sources = sources;
+        _chain = BuildChain(nodes);
     }
 
     internal override BufferHandle<T>[] Sources => _sources;
@@ -241,8 +243,199 @@ internal sealed class FusedExpr<T> : PendingExpr<T> where T : unmanaged, INumber
     {
         var arrays = new T[_sources.Length][];
         for (int i = 0; i < arrays.Length; i++) arrays[i] = _sources[i].Lazy!.Backing!;
+        // The kernels below index without bounds checks: every source read must lie inside its array.
+        foreach (var n in Nodes)
+            if (n.Op == FusedOp.Source && (n.Offset < 0 || (long)n.Offset + Length > arrays[n.Source].Length))
+                throw new InvalidOperationException("internal error: fused source range out of bounds");
         return arrays;
     }
+
+    // ---- chains: every op applies to the previous op's result (and a scalar or a source), as (x*2+1).relu() ----
+
+    /// <summary>How a chain step takes its other operand.</summary>
+    enum Other : byte { None, ScalarRight, ScalarLeft, SourceRight, SourceLeft }
+
+    struct Step
+    {
+        public FusedOp Op;
+        public Other Kind;
+        public int Source, Offset;
+        public T Scalar;
+    }
+
+    /// <summary>The start source node and the steps, when the expression is a chain; null otherwise.</summary>
+    readonly (int Source, int Offset, Step[] Steps)? _chain;
+
+    static (int, int, Step[])? BuildChain(FusedNode<T>[] nodes)
+    {
+        var steps = new List<Step>();
+        int prev = -1, startSource = 0, startOffset = 0;
+        for (int i = 0; i < nodes.Length; i++)
+        {
+            var n = nodes[i];
+            if (n.Op == FusedOp.Source) continue;
+            bool unary = n.Op is FusedOp.Neg or FusedOp.Abs or FusedOp.Relu;
+            int chainOperand, other;
+            bool left;
+            if (prev < 0)
+            {
+                // The first op starts from a source operand.
+                if (n.A >= 0 && nodes[n.A].Op == FusedOp.Source) { chainOperand = n.A; other = n.B; left = false; }
+                else if (!unary && n.A < 0 && n.B >= 0 && nodes[n.B].Op == FusedOp.Source) { chainOperand = n.B; other = -1; left = true; }
+                else return null;
+                startSource = nodes[chainOperand].Source;
+                startOffset = nodes[chainOperand].Offset;
+            }
+            else if (n.A == prev) { other = n.B; left = false; }
+            else if (!unary && n.B == prev) { other = n.A; left = true; }
+            else return null;
+            var step = new Step { Op = n.Op, Scalar = n.Scalar };
+            if (unary) step.Kind = Other.None;
+            else if (other < 0) step.Kind = left ? Other.ScalarLeft : Other.ScalarRight;
+            else if (nodes[other].Op == FusedOp.Source)
+            {
+                step.Kind = left ? Other.SourceLeft : Other.SourceRight;
+                step.Source = nodes[other].Source;
+                step.Offset = nodes[other].Offset;
+            }
+            else return null;
+            steps.Add(step);
+            prev = i;
+        }
+        return prev == nodes.Length - 1 ? (startSource, startOffset, steps.ToArray()) : null;
+    }
+
+    /// <summary>A chain evaluated one vector at a time through all steps (the value never leaves registers).</summary>
+    void EvalChain(T[][] sources, int begin, Span<T> output)
+    {
+        var (startSource, startOffset, steps) = _chain!.Value;
+        int len = output.Length;
+        ref T start = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(sources[startSource]);
+        ref T dst = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(output);
+        int first = startOffset + begin;
+        int i = 0, w = Vector512<T>.Count;
+        // Four vectors at a time: each step's dispatch is paid once per four independent vectors held in registers.
+        for (; i <= len - 4 * w; i += 4 * w)
+        {
+            var v0 = Vector512.LoadUnsafe(ref start, (nuint)(first + i));
+            var v1 = Vector512.LoadUnsafe(ref start, (nuint)(first + i + w));
+            var v2 = Vector512.LoadUnsafe(ref start, (nuint)(first + i + 2 * w));
+            var v3 = Vector512.LoadUnsafe(ref start, (nuint)(first + i + 3 * w));
+            for (int k = 0; k < steps.Length; k++)
+            {
+                ref readonly var st = ref steps[k];
+                switch (st.Kind)
+                {
+                    case Other.None:
+                        switch (st.Op)
+                        {
+                            case FusedOp.Neg: v0 = NegOp<T>.Invoke(v0); v1 = NegOp<T>.Invoke(v1); v2 = NegOp<T>.Invoke(v2); v3 = NegOp<T>.Invoke(v3); break;
+                            case FusedOp.Abs: v0 = AbsOp<T>.Invoke(v0); v1 = AbsOp<T>.Invoke(v1); v2 = AbsOp<T>.Invoke(v2); v3 = AbsOp<T>.Invoke(v3); break;
+                            default: v0 = ReluOp<T>.Invoke(v0); v1 = ReluOp<T>.Invoke(v1); v2 = ReluOp<T>.Invoke(v2); v3 = ReluOp<T>.Invoke(v3); break;
+                        }
+                        break;
+                    case Other.ScalarRight:
+                    {
+                        var c = Vector512.Create(st.Scalar);
+                        switch (st.Op)
+                        {
+                            case FusedOp.Add: v0 += c; v1 += c; v2 += c; v3 += c; break;
+                            case FusedOp.Sub: v0 -= c; v1 -= c; v2 -= c; v3 -= c; break;
+                            case FusedOp.Mul: v0 *= c; v1 *= c; v2 *= c; v3 *= c; break;
+                            default: v0 = Binary(st.Op, v0, c); v1 = Binary(st.Op, v1, c); v2 = Binary(st.Op, v2, c); v3 = Binary(st.Op, v3, c); break;
+                        }
+                        break;
+                    }
+                    case Other.ScalarLeft:
+                    {
+                        var c = Vector512.Create(st.Scalar);
+                        v0 = Binary(st.Op, c, v0); v1 = Binary(st.Op, c, v1); v2 = Binary(st.Op, c, v2); v3 = Binary(st.Op, c, v3);
+                        break;
+                    }
+                    default:
+                    {
+                        ref T o = ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(sources[st.Source]);
+                        nuint at = (nuint)(st.Offset + begin + i);
+                        var o0 = Vector512.LoadUnsafe(ref o, at);
+                        var o1 = Vector512.LoadUnsafe(ref o, at + (nuint)w);
+                        var o2 = Vector512.LoadUnsafe(ref o, at + (nuint)(2 * w));
+                        var o3 = Vector512.LoadUnsafe(ref o, at + (nuint)(3 * w));
+                        if (st.Kind == Other.SourceRight) { v0 = Binary(st.Op, v0, o0); v1 = Binary(st.Op, v1, o1); v2 = Binary(st.Op, v2, o2); v3 = Binary(st.Op, v3, o3); }
+                        else { v0 = Binary(st.Op, o0, v0); v1 = Binary(st.Op, o1, v1); v2 = Binary(st.Op, o2, v2); v3 = Binary(st.Op, o3, v3); }
+                        break;
+                    }
+                }
+            }
+            v0.StoreUnsafe(ref dst, (nuint)i);
+            v1.StoreUnsafe(ref dst, (nuint)(i + w));
+            v2.StoreUnsafe(ref dst, (nuint)(i + 2 * w));
+            v3.StoreUnsafe(ref dst, (nuint)(i + 3 * w));
+        }
+        for (; i <= len - w; i += w)
+        {
+            var v = Vector512.LoadUnsafe(ref start, (nuint)(first + i));
+            for (int k = 0; k < steps.Length; k++) v = Apply(in steps[k], v, sources, begin + i);
+            v.StoreUnsafe(ref dst, (nuint)i);
+        }
+        for (; i < len; i++)
+        {
+            T v = Unsafe.Add(ref start, first + i);
+            for (int k = 0; k < steps.Length; k++) v = Apply(in steps[k], v, sources, begin + i);
+            Unsafe.Add(ref dst, i) = v;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<T> Apply(in Step s, Vector512<T> v, T[][] sources, int index)
+    {
+        switch (s.Kind)
+        {
+            case Other.None:
+                return s.Op switch { FusedOp.Neg => NegOp<T>.Invoke(v), FusedOp.Abs => AbsOp<T>.Invoke(v), _ => ReluOp<T>.Invoke(v) };
+            case Other.ScalarRight: return Binary(s.Op, v, Vector512.Create(s.Scalar));
+            case Other.ScalarLeft: return Binary(s.Op, Vector512.Create(s.Scalar), v);
+            default:
+                var o = Vector512.LoadUnsafe(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(sources[s.Source]), (nuint)(s.Offset + index));
+                return s.Kind == Other.SourceRight ? Binary(s.Op, v, o) : Binary(s.Op, o, v);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector512<T> Binary(FusedOp op, Vector512<T> x, Vector512<T> y) => op switch
+    {
+        FusedOp.Add => AddOp<T>.Invoke(x, y),
+        FusedOp.Sub => SubOp<T>.Invoke(x, y),
+        FusedOp.Mul => MulOp<T>.Invoke(x, y),
+        FusedOp.Div => DivOp<T>.Invoke(x, y),
+        FusedOp.Max => MaxOp<T>.Invoke(x, y),
+        _ => MinOp<T>.Invoke(x, y),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static T Apply(in Step s, T v, T[][] sources, int index)
+    {
+        switch (s.Kind)
+        {
+            case Other.None:
+                return s.Op switch { FusedOp.Neg => NegOp<T>.Invoke(v), FusedOp.Abs => AbsOp<T>.Invoke(v), _ => ReluOp<T>.Invoke(v) };
+            case Other.ScalarRight: return Binary(s.Op, v, s.Scalar);
+            case Other.ScalarLeft: return Binary(s.Op, s.Scalar, v);
+            default:
+                var o = sources[s.Source][s.Offset + index];
+                return s.Kind == Other.SourceRight ? Binary(s.Op, v, o) : Binary(s.Op, o, v);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static T Binary(FusedOp op, T x, T y) => op switch
+    {
+        FusedOp.Add => AddOp<T>.Invoke(x, y),
+        FusedOp.Sub => SubOp<T>.Invoke(x, y),
+        FusedOp.Mul => MulOp<T>.Invoke(x, y),
+        FusedOp.Div => DivOp<T>.Invoke(x, y),
+        FusedOp.Max => MaxOp<T>.Invoke(x, y),
+        _ => MinOp<T>.Invoke(x, y),
+    };
 
     [ThreadStatic] static T[]? t_scratch;
 
@@ -291,6 +484,11 @@ internal sealed class FusedExpr<T> : PendingExpr<T> where T : unmanaged, INumber
 
     void EvalBlock(T[][] sources, int begin, Span<T> output, T[] scratch)
     {
+        if (_chain is not null && Vector512.IsHardwareAccelerated)
+        {
+            EvalChain(sources, begin, output);
+            return;
+        }
         int len = output.Length, last = Nodes.Length - 1;
         for (int i = 0; i <= last; i++)
         {
