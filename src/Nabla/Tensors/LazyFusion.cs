@@ -450,8 +450,45 @@ internal sealed class FusedExpr<T> : PendingExpr<T> where T : unmanaged, INumber
     internal override void Evaluate(T[] dst, int start, int length)
     {
         var arrays = SourceArrays();
+        if (_chain is { Steps.Length: 1 } one && TrySingleOp(one.Steps[0], arrays[one.Source], one.Offset, arrays, dst, start, length)) return;
         int blocks = (length + BlockSize - 1) / BlockSize;
         ParallelFor.For(blocks, Math.Max(1, Elementwise.Grain / BlockSize), new EvalBody { Expr = this, Sources = arrays, Dst = dst, Start = start, Length = length });
+    }
+
+    /// <summary>A single deferred op computed by the eager kernel itself (the same kernel, the same bits).</summary>
+    static bool TrySingleOp(in Step st, T[] x, int xOff, T[][] sources, T[] dst, int start, int n)
+    {
+        switch (st.Kind)
+        {
+            case Other.None:
+                switch (st.Op)
+                {
+                    case FusedOp.Neg: Elementwise.UnaryParallel<T, NegOp<T>>(x, xOff, dst, start, n); return true;
+                    case FusedOp.Abs: Elementwise.UnaryParallel<T, AbsOp<T>>(x, xOff, dst, start, n); return true;
+                    default: Elementwise.UnaryParallel<T, ReluOp<T>>(x, xOff, dst, start, n); return true;
+                }
+            case Other.ScalarRight:
+                switch (st.Op)
+                {
+                    case FusedOp.Add: Elementwise.BinaryScalarRightParallel<T, AddOp<T>>(x, xOff, st.Scalar, dst, start, n); return true;
+                    case FusedOp.Sub: Elementwise.BinaryScalarRightParallel<T, SubOp<T>>(x, xOff, st.Scalar, dst, start, n); return true;
+                    case FusedOp.Mul: Elementwise.BinaryScalarRightParallel<T, MulOp<T>>(x, xOff, st.Scalar, dst, start, n); return true;
+                    case FusedOp.Div: Elementwise.BinaryScalarRightParallel<T, DivOp<T>>(x, xOff, st.Scalar, dst, start, n); return true;
+                    default: return false;
+                }
+            case Other.SourceRight:
+                var y = sources[st.Source];
+                switch (st.Op)
+                {
+                    case FusedOp.Add: Elementwise.BinaryParallel<T, AddOp<T>>(x, xOff, y, st.Offset, dst, start, n); return true;
+                    case FusedOp.Sub: Elementwise.BinaryParallel<T, SubOp<T>>(x, xOff, y, st.Offset, dst, start, n); return true;
+                    case FusedOp.Mul: Elementwise.BinaryParallel<T, MulOp<T>>(x, xOff, y, st.Offset, dst, start, n); return true;
+                    case FusedOp.Div: Elementwise.BinaryParallel<T, DivOp<T>>(x, xOff, y, st.Offset, dst, start, n); return true;
+                    default: return false;
+                }
+            default:
+                return false;
+        }
     }
 
     struct EvalBody : IRangeBody
@@ -471,6 +508,11 @@ internal sealed class FusedExpr<T> : PendingExpr<T> where T : unmanaged, INumber
     /// <summary>Writes elements [begin, begin + output.Length) of the expression into <paramref name="output"/>.</summary>
     internal void EvalRange(T[][] sources, int begin, Span<T> output)
     {
+        if (_chain is not null && Vector512.IsHardwareAccelerated)
+        {
+            EvalChain(sources, begin, output); // no scratch: one streaming loop over the whole range
+            return;
+        }
         var scratch = Scratch(Nodes.Length);
         for (int done = 0; done < output.Length; done += BlockSize)
         {
