@@ -13,8 +13,11 @@ namespace Nabla;
 // shape or a scalar, neg/abs/relu; float32/float64, contiguous, at least LazyFusion.MinElements elements) return a
 // tensor whose buffer is rented but not written: its BufferHandle carries a LazyBuffer with the pending expression,
 // and the handle's published Array stays null. An op on such a tensor extends the expression (up to MaxNodes nodes;
-// beyond that the operand is computed and read as a source) instead of reading it, and a full float32 sum/mean of it evaluates the expression block by block into a small
-// per-thread scratch, never writing the result buffer: (x*2+1).relu().sum() reads x once.
+// beyond that the operand is computed and read as a source) instead of reading it, and a full float32 sum/mean of
+// it evaluates the expression leaf by leaf (1024 elements, L1-resident) and sums the leaves, never writing the
+// result buffer: (x*2+1).relu().sum() reads x once. Expressions that are chains (every op takes the previous op's
+// result plus a scalar or a source) run four vectors at a time through all ops in registers; other shapes run op
+// by op over per-thread scratch blocks; a single op, when materialized, is the eager kernel itself.
 //
 // Everything else that touches the buffer goes through Storage<T>.Array, whose fast path is `_handle.Array ?? slow`:
 // the slow path evaluates the expression once (under the LazyBuffer's lock, blocks in parallel) and publishes the
