@@ -39,6 +39,32 @@ public class FusedKernelTests
         Assert.Equal(new long[] { -1, 3, -1, 4, -1, 5 }, f.ToArray<long>());
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    [InlineData(ScalarType.Int64)]
+    [InlineData(ScalarType.Int32)]
+    public void Transposed_copies_and_ops_match_the_element_by_element_definition(ScalarType dtype)
+    {
+        // Shapes with ragged 8 x 8 edges, a batch dim, and a sliced (offset, padded-stride) source.
+        foreach (var (b, r, c) in new[] { (1, 8, 8), (1, 67, 9), (3, 19, 70), (2, 64, 64) })
+        {
+            var x = torch.arange(b * r * c * 2, dtype: dtype).view(b, c, 2 * r)[.., .., 1..(r + 1)];   // (b, c, r), row stride 2r
+            var t = x.transpose(1, 2);                                                            // (b, r, c), stride 1 on r
+            var expected = new double[b * r * c];
+            var xs = x.contiguous().to(ScalarType.Float64).ToArray<double>();
+            for (int i = 0; i < b; i++)
+                for (int rr = 0; rr < r; rr++)
+                    for (int cc = 0; cc < c; cc++)
+                        expected[(i * r + rr) * c + cc] = xs[(i * c + cc) * r + rr];
+            Assert.Equal(expected, t.contiguous().to(ScalarType.Float64).ToArray<double>());
+            var ones = torch.ones(new long[] { b, r, c }, dtype: dtype);
+            Assert.Equal(expected.Select(v => v + 1).ToArray(), (ones + t).to(ScalarType.Float64).ToArray<double>());
+            Assert.Equal(expected.Select(v => v > 5).ToArray(), t.gt(ones * 5).ToArray<bool>());
+            Assert.Equal(expected.Select(v => -v).ToArray(), (-t).to(ScalarType.Float64).ToArray<double>());
+        }
+    }
+
     [Fact]
     public void Axpy_is_one_fused_multiply_add_per_element_for_all_tail_lengths()
     {
