@@ -43,6 +43,7 @@ internal static class Dispatch
     /// <summary>Copies <paramref name="src"/> (broadcast to dst's shape, any dtype) into <paramref name="dst"/> (any strides).</summary>
     public static void CopyInto(Tensor dst, Tensor src)
     {
+        if (src._dtype == dst._dtype && TryTransposedCopy(dst, src)) return;
         if (src._dtype == dst._dtype && dst._numel > 0 && dst.is_contiguous() && src.is_contiguous() && IsTrailingBroadcast(src, dst))
         {
             // A row repeated over the leading dims (addmm's bias): one block copy per row.
@@ -61,6 +62,55 @@ internal static class Dispatch
             case ScalarType.Int32: CopyFrom<int>(dst, src, strides); break;
             case ScalarType.Bool: CopyFrom<bool>(dst, src, strides); break;
         }
+    }
+
+    /// <summary>True when t has dst's shape and its last two dims are transposed (see <see cref="TryTransposedCopy"/>).</summary>
+    static bool IsTransposedLike(Tensor t, Tensor dst)
+    {
+        int rank = t._shape.Length;
+        return rank >= 2 && Tensor.ShapesEqual(t, dst) && t._strides[rank - 2] == 1 && t._shape[rank - 2] >= 8 && t._shape[rank - 1] >= 8
+            && t._strides[rank - 1] >= t._shape[rank - 2];
+    }
+
+    /// <summary>
+    /// dst (contiguous) = src whose last two dims are transposed (stride 1 on the second-to-last dim), batched over
+    /// the leading dims: the blocked transpose copy instead of the element-by-element strided walk.
+    /// </summary>
+    static bool TryTransposedCopy(Tensor dst, Tensor src)
+    {
+        int rank = src._shape.Length;
+        if (rank < 2 || dst._numel < 256 || !dst.is_contiguous() || !Tensor.ShapesEqual(dst, src)) return false;
+        long rows = src._shape[rank - 2], cols = src._shape[rank - 1];
+        if (rows < 8 || cols < 8 || src._strides[rank - 2] != 1 || src._strides[rank - 1] < rows) return false;
+        int batch = (int)(dst._numel / (rows * cols));
+        var offsets = new int[batch];
+        var idx = new long[Math.Max(0, rank - 2)];
+        for (int b = 0; b < batch; b++)
+        {
+            long off = src._offset;
+            for (int k = 0; k < idx.Length; k++) off += idx[k] * src._strides[k];
+            offsets[b] = (int)off;
+            for (int k = idx.Length - 1; k >= 0; k--)
+            {
+                if (++idx[k] < src._shape[k]) break;
+                idx[k] = 0;
+            }
+        }
+        switch (dst._dtype)
+        {
+            case ScalarType.Float32: TransposeT<float>(dst, src, offsets, (int)rows, (int)cols); return true;
+            case ScalarType.Float64: TransposeT<double>(dst, src, offsets, (int)rows, (int)cols); return true;
+            case ScalarType.Int64: TransposeT<long>(dst, src, offsets, (int)rows, (int)cols); return true;
+            case ScalarType.Int32: TransposeT<int>(dst, src, offsets, (int)rows, (int)cols); return true;
+            default: return false;
+        }
+    }
+
+    static void TransposeT<T>(Tensor dst, Tensor src, int[] offsets, int rows, int cols) where T : unmanaged
+    {
+        var (sd, ss) = ((Storage<T>)dst._storage, (Storage<T>)src._storage);
+        for (int b = 0; b < offsets.Length; b++) offsets[b] += ss.Start;
+        Transpose.Copy(ss.Array, offsets, (int)src._strides[src._shape.Length - 1], sd.Array, sd.Start + dst._offset, rows, cols);
     }
 
     static void RepeatRows<T>(Tensor dst, Tensor src) where T : unmanaged
@@ -178,6 +228,13 @@ internal static class Dispatch
                 Elementwise.BinaryScalarRightParallel<T, TOp>(sa.Array, sa.Start + a._offset, sb.Array[sb.Start + b._offset], sd.Array, sd.Start + dst._offset, dst._numel);
                 return;
             }
+        }
+        // A transposed operand (x + y.t()): one blocked transpose copy, then the contiguous kernels, instead of a strided
+        // walk that touches a new cache line per element.
+        if (dContig && dst._numel >= 4096 && (IsTransposedLike(a, dst) || IsTransposedLike(b, dst)))
+        {
+            Run<T, TOp>(dst, IsTransposedLike(a, dst) ? a.ContiguousRaw() : a, IsTransposedLike(b, dst) ? b.ContiguousRaw() : b);
+            return;
         }
         // A contiguous operand broadcast over leading dims (a bias row): one contiguous op per row.
         if (dContig && a.is_contiguous() && b.is_contiguous())
@@ -306,6 +363,7 @@ internal static class Dispatch
     static void RunUnary<T, TOp>(Tensor dst, Tensor a) where T : unmanaged where TOp : IUnaryOp<T>
     {
         if (dst._numel == 0) return;
+        if (dst.is_contiguous() && dst._numel >= 4096 && IsTransposedLike(a, dst)) a = a.ContiguousRaw();
         var sd = (Storage<T>)dst._storage;
         var sa = (Storage<T>)a._storage;
         if (a.is_contiguous() && dst.is_contiguous())
@@ -437,6 +495,11 @@ internal static class Dispatch
         var sd = (Storage<bool>)dst._storage;
         var sa = (Storage<T>)a._storage;
         var sb = (Storage<T>)b._storage;
+        if (dst.is_contiguous() && dst._numel >= 4096 && (IsTransposedLike(a, dst) || IsTransposedLike(b, dst)))
+        {
+            RunCompare<T, TOp>(dst, IsTransposedLike(a, dst) ? a.ContiguousRaw() : a, IsTransposedLike(b, dst) ? b.ContiguousRaw() : b);
+            return;
+        }
         if (dst.is_contiguous() && Tensor.ShapesEqual(a, dst) && a.is_contiguous())
         {
             var d = sd.Array.AsSpan(sd.Start + dst._offset, dst._numel);

@@ -1,4 +1,5 @@
 using Nabla.Autograd;
+using Nabla.Kernels.Cpu;
 
 namespace Nabla.Ops;
 
@@ -220,24 +221,23 @@ internal static class GatherScatter
             throw new InvalidOperationException(
                 $"masked_fill: the mask of shape {ShapeUtil.Format(mask._shape)} cannot be broadcast to the input of shape {ShapeUtil.Format(self._shape)}");
         var m = mask._dtype == ScalarType.Bool ? mask : mask.ne(0);
-        var bits = Dispatch.ToDType(m.expand(self._shape), ScalarType.Bool).Contiguous<bool>();
+        var me = m.expand(self._shape);
+        var bits = (me.is_contiguous() ? me : me.ContiguousRaw()).Contiguous<bool>();
+        var src = self.is_contiguous() ? self : self.ContiguousRaw();
         var result = Tensor.Empty(self._dtype, self._shape);
-        Dispatch.CopyInto(result, self);
         switch (self._dtype)
         {
-            case ScalarType.Float32: Fill(result.Contiguous<float>(), bits, value.As<float>()); break;
-            case ScalarType.Float64: Fill(result.Contiguous<double>(), bits, value.As<double>()); break;
-            case ScalarType.Int64: Fill(result.Contiguous<long>(), bits, value.As<long>()); break;
-            case ScalarType.Int32: Fill(result.Contiguous<int>(), bits, value.As<int>()); break;
-            default: Fill(result.Contiguous<bool>(), bits, value.Value != 0); break;
+            case ScalarType.Float32: Fill(result, src, bits, value.As<float>()); break;
+            case ScalarType.Float64: Fill(result, src, bits, value.As<double>()); break;
+            case ScalarType.Int64: Fill(result, src, bits, value.As<long>()); break;
+            case ScalarType.Int32: Fill(result, src, bits, value.As<int>()); break;
+            default: Fill(result, src, bits, value.Value != 0); break;
         }
         return result;
     }
 
-    static void Fill<T>(Span<T> dst, ReadOnlySpan<bool> mask, T value) where T : unmanaged
-    {
-        for (int i = 0; i < dst.Length; i++) if (mask[i]) dst[i] = value;
-    }
+    static void Fill<T>(Tensor result, Tensor src, ReadOnlySpan<bool> mask, T value) where T : unmanaged =>
+        SelectKernels.Select(mask, default, value, true, src.Contiguous<T>(), result.Contiguous<T>());
 
     /// <summary>masked_fill with a scalar (MaskedFillBackward0).</summary>
     public static Tensor MaskedFill(Tensor self, Tensor mask, Scalar value)

@@ -50,24 +50,33 @@ public sealed class Adam : Optimizer
         }
         var expAvg = state["exp_avg"];
         var expAvgSq = state["exp_avg_sq"];
-        if (maximize) grad = grad.neg();
         stepTensor.add_(1);
-        if (weight_decay != 0) grad = grad.add(parameter, weight_decay);
-        expAvg.mul_(beta1).add_(grad, 1 - beta1);
-        expAvgSq.mul_(beta2).add_(grad.mul(1 - beta2).mul(grad));          // addcmul_(grad, grad, value = 1 - β₂)
         double step = stepTensor.item<float>();
         double biasCorrection1 = 1 - Math.Pow(beta1, step);
         double biasCorrection2 = 1 - Math.Pow(beta2, step);
         double stepSize = lr / biasCorrection1;
         double biasCorrection2Sqrt = Math.Sqrt(biasCorrection2);
-        Tensor denom;
-        if (amsgrad)
+        var maxExpAvgSq = amsgrad ? state["max_exp_avg_sq"] : null;
+        if (Ops.FusedOptim.Adam(parameter, grad, expAvg, expAvgSq, maxExpAvgSq, beta1, beta2, weight_decay, biasCorrection2Sqrt, eps, stepSize, maximize))
         {
-            var max = state["max_exp_avg_sq"];
-            max.copy_(torch.maximum(max, expAvgSq));
-            denom = (max.sqrt() / biasCorrection2Sqrt).add_(eps);
+            // Note [Fused optimizer steps]: the same arithmetic as below, in one pass.
+            expAvg.BumpVersion();
+            expAvgSq.BumpVersion();
+            maxExpAvgSq?.BumpVersion();
+            parameter.BumpVersion();
+            return;
+        }
+        if (maximize) grad = grad.neg();
+        if (weight_decay != 0) grad = grad.add(parameter, weight_decay);
+        expAvg.mul_(beta1).add_(grad, 1 - beta1);
+        expAvgSq.mul_(beta2).add_(grad.mul(1 - beta2).mul(grad));          // addcmul_(grad, grad, value = 1 - β₂)
+        Tensor denom;
+        if (maxExpAvgSq is not null)
+        {
+            maxExpAvgSq.copy_(torch.maximum(maxExpAvgSq, expAvgSq));
+            denom = (maxExpAvgSq.sqrt() / biasCorrection2Sqrt).add_(eps);
         }
         else denom = (expAvgSq.sqrt() / biasCorrection2Sqrt).add_(eps);
-        parameter.add_(expAvg.mul(-stepSize).div(denom));                 // addcdiv_(exp_avg, denom, value = -step_size)
+        parameter.add_(expAvg.div(denom).mul(-stepSize));                 // addcdiv_(exp_avg, denom, value = -step_size)
     }
 }

@@ -35,6 +35,14 @@ public sealed class SGD : Optimizer
     /// <inheritdoc/>
     protected override void Update(Tensor parameter, Tensor grad, double lr)
     {
+        if (momentum != 0 && State(parameter).TryGetValue("momentum_buffer", out var buf)
+            && Ops.FusedOptim.SgdMomentum(parameter, grad, buf, lr, momentum, dampening, weight_decay, nesterov, maximize))
+        {
+            // Note [Fused optimizer steps]: the same arithmetic as below, in one pass.
+            buf.BumpVersion();
+            parameter.BumpVersion();
+            return;
+        }
         var d = maximize ? grad.neg() : grad;
         if (weight_decay != 0) d = d.add(parameter, weight_decay);
         if (momentum != 0)

@@ -82,10 +82,16 @@ public static partial class torch
     public static Tensor sum(Tensor input, ScalarType? dtype = null) => input.sum(dtype);
     /// <summary>Sum over a dim.</summary>
     public static Tensor sum(Tensor input, long dim, bool keepdim = false, ScalarType? dtype = null) => input.sum(dim, keepdim, dtype);
+    /// <summary>The same as the <c>long dim</c> overload; it exists because C# converts a literal <c>0</c> to an enum, so
+    /// without it <c>torch.sum(x, 0)</c> would bind to the <c>dtype</c> overload instead of reducing dimension 0.</summary>
+    public static Tensor sum(Tensor input, int dim, bool keepdim = false, ScalarType? dtype = null) => input.sum((long)dim, keepdim, dtype);
     /// <summary>Mean of all elements.</summary>
     public static Tensor mean(Tensor input, ScalarType? dtype = null) => input.mean(dtype);
     /// <summary>Mean over a dim.</summary>
     public static Tensor mean(Tensor input, long dim, bool keepdim = false, ScalarType? dtype = null) => input.mean(dim, keepdim, dtype);
+    /// <summary>The same as the <c>long dim</c> overload; it exists because C# converts a literal <c>0</c> to an enum, so
+    /// without it <c>torch.mean(x, 0)</c> would bind to the <c>dtype</c> overload instead of reducing dimension 0.</summary>
+    public static Tensor mean(Tensor input, int dim, bool keepdim = false, ScalarType? dtype = null) => input.mean((long)dim, keepdim, dtype);
     /// <summary>Matrix product of 2-D tensors.</summary>
     public static Tensor mm(Tensor input, Tensor mat2) => input.mm(mat2);
     /// <summary>Batched matrix product.</summary>

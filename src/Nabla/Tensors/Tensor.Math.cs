@@ -72,12 +72,18 @@ public sealed partial class Tensor
     public Tensor sum(ScalarType? dtype = null) => Reductions.Sum(this, null, false, dtype);
     /// <summary>Sum over <paramref name="dim"/> (SumBackward1).</summary>
     public Tensor sum(long dim, bool keepdim = false, ScalarType? dtype = null) => Reductions.Sum(this, new[] { dim }, keepdim, dtype);
+    /// <summary>The same as the <c>long dim</c> overload; it exists because C# converts a literal <c>0</c> to an enum, so
+    /// without it <c>x.sum(0)</c> would bind to the <c>dtype</c> overload instead of reducing dimension 0.</summary>
+    public Tensor sum(int dim, bool keepdim = false, ScalarType? dtype = null) => sum((long)dim, keepdim, dtype);
     /// <summary>Sum over several dims (SumBackward1).</summary>
     public Tensor sum(long[] dim, bool keepdim = false, ScalarType? dtype = null) => Reductions.Sum(this, dim, keepdim, dtype);
     /// <summary>Mean of all elements (MeanBackward0).</summary>
     public Tensor mean(ScalarType? dtype = null) => Reductions.Mean(this, null, false, dtype);
     /// <summary>Mean over <paramref name="dim"/> (MeanBackward1).</summary>
     public Tensor mean(long dim, bool keepdim = false, ScalarType? dtype = null) => Reductions.Mean(this, new[] { dim }, keepdim, dtype);
+    /// <summary>The same as the <c>long dim</c> overload; it exists because C# converts a literal <c>0</c> to an enum, so
+    /// without it <c>x.mean(0)</c> would bind to the <c>dtype</c> overload instead of reducing dimension 0.</summary>
+    public Tensor mean(int dim, bool keepdim = false, ScalarType? dtype = null) => mean((long)dim, keepdim, dtype);
     /// <summary>Mean over several dims (MeanBackward1).</summary>
     public Tensor mean(long[] dim, bool keepdim = false, ScalarType? dtype = null) => Reductions.Mean(this, dim, keepdim, dtype);
 

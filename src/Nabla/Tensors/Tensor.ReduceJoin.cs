@@ -37,6 +37,9 @@ public sealed partial class Tensor
     public Tensor prod(ScalarType? dtype = null) => Statistics.Prod(this, null, false, dtype);
     /// <summary>Product along <paramref name="dim"/> (ProdBackward1).</summary>
     public Tensor prod(long dim, bool keepdim = false, ScalarType? dtype = null) => Statistics.Prod(this, dim, keepdim, dtype);
+    /// <summary>The same as the <c>long dim</c> overload; it exists because C# converts a literal <c>0</c> to an enum, so
+    /// without it <c>x.prod(0)</c> would bind to the <c>dtype</c> overload instead of reducing dimension 0.</summary>
+    public Tensor prod(int dim, bool keepdim = false, ScalarType? dtype = null) => prod((long)dim, keepdim, dtype);
 
     /// <summary>Variance of all elements, Bessel-corrected when <paramref name="unbiased"/> (VarBackward0).</summary>
     public Tensor var(bool unbiased = true) => Statistics.VarStd(this, null, unbiased ? 1 : 0, false, false);

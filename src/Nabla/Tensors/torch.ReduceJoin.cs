@@ -29,6 +29,9 @@ public static partial class torch
     public static Tensor prod(Tensor input, ScalarType? dtype = null) => input.prod(dtype);
     /// <summary>Product along <paramref name="dim"/> (ProdBackward1).</summary>
     public static Tensor prod(Tensor input, long dim, bool keepdim = false, ScalarType? dtype = null) => input.prod(dim, keepdim, dtype);
+    /// <summary>The same as the <c>long dim</c> overload; it exists because C# converts a literal <c>0</c> to an enum, so
+    /// without it <c>torch.prod(x, 0)</c> would bind to the <c>dtype</c> overload instead of reducing dimension 0.</summary>
+    public static Tensor prod(Tensor input, int dim, bool keepdim = false, ScalarType? dtype = null) => input.prod((long)dim, keepdim, dtype);
     /// <summary>Variance of all elements (VarBackward0).</summary>
     public static Tensor var(Tensor input, bool unbiased = true) => input.var(unbiased);
     /// <summary>Variance along <paramref name="dim"/> (VarBackward0).</summary>

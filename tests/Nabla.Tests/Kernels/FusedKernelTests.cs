@@ -7,6 +7,65 @@ namespace Nabla.Tests.Kernels;
 public class FusedKernelTests
 {
     [Fact]
+    public void Select_matches_the_scalar_rule_for_all_tail_lengths_and_element_sizes()
+    {
+        var rng = new Random(5);
+        for (int n = 0; n <= 70; n++)
+        {
+            var c = new bool[n];
+            for (int i = 0; i < n; i++) c[i] = rng.Next(2) == 1;
+            var xf = Values(n, 1); var yf = Values(n, 2); var df = new float[n];
+            SelectKernels.Select<float>(c, xf, 0f, false, yf, df);
+            for (int i = 0; i < n; i++) Assert.Equal(c[i] ? xf[i] : yf[i], df[i]);
+            SelectKernels.Select<float>(c, default, -7f, true, yf, df);
+            for (int i = 0; i < n; i++) Assert.Equal(c[i] ? -7f : yf[i], df[i]);
+            var xl = new long[n]; var yl = new long[n]; var dl = new long[n];
+            for (int i = 0; i < n; i++) { xl[i] = (1L << 60) + i; yl[i] = -i; }
+            SelectKernels.Select<long>(c, xl, 0, false, yl, dl);
+            for (int i = 0; i < n; i++) Assert.Equal(c[i] ? xl[i] : yl[i], dl[i]);
+        }
+    }
+
+    [Fact]
+    public void Where_keeps_int64_values_beyond_double_precision_and_broadcasts()
+    {
+        long big = (1L << 62) + 1;
+        var r = torch.where(torch.tensor(new[] { true, false, true }), torch.tensor(new[] { big, big, big }), torch.tensor(new long[] { 0, 1, 2 }));
+        Assert.Equal(new[] { big, 1L, big }, r.ToArray<long>());
+        var m = torch.tensor(new[] { true, false }).view(2, 1);
+        var w = torch.where(m, torch.ones(2, 3), torch.zeros(3));
+        Assert.Equal(new float[] { 1, 1, 1, 0, 0, 0 }, w.ToArray<float>());
+        var f = torch.arange(6).view(2, 3).t().masked_fill(torch.tensor(new[] { true, false }), -1L);
+        Assert.Equal(new long[] { -1, 3, -1, 4, -1, 5 }, f.ToArray<long>());
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    [InlineData(ScalarType.Int64)]
+    [InlineData(ScalarType.Int32)]
+    public void Transposed_copies_and_ops_match_the_element_by_element_definition(ScalarType dtype)
+    {
+        // Shapes with ragged 8 x 8 edges, a batch dim, and a sliced (offset, padded-stride) source.
+        foreach (var (b, r, c) in new[] { (1, 8, 8), (1, 67, 9), (3, 19, 70), (2, 64, 64) })
+        {
+            var x = torch.arange(b * r * c * 2, dtype: dtype).view(b, c, 2 * r)[.., .., 1..(r + 1)];   // (b, c, r), row stride 2r
+            var t = x.transpose(1, 2);                                                            // (b, r, c), stride 1 on r
+            var expected = new double[b * r * c];
+            var xs = x.contiguous().to(ScalarType.Float64).ToArray<double>();
+            for (int i = 0; i < b; i++)
+                for (int rr = 0; rr < r; rr++)
+                    for (int cc = 0; cc < c; cc++)
+                        expected[(i * r + rr) * c + cc] = xs[(i * c + cc) * r + rr];
+            Assert.Equal(expected, t.contiguous().to(ScalarType.Float64).ToArray<double>());
+            var ones = torch.ones(new long[] { b, r, c }, dtype: dtype);
+            Assert.Equal(expected.Select(v => v + 1).ToArray(), (ones + t).to(ScalarType.Float64).ToArray<double>());
+            Assert.Equal(expected.Select(v => v > 5).ToArray(), t.gt(ones * 5).ToArray<bool>());
+            Assert.Equal(expected.Select(v => -v).ToArray(), (-t).to(ScalarType.Float64).ToArray<double>());
+        }
+    }
+
+    [Fact]
     public void Axpy_is_one_fused_multiply_add_per_element_for_all_tail_lengths()
     {
         for (int n = 0; n <= 130; n++)

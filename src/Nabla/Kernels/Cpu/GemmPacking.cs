@@ -141,7 +141,7 @@ internal static unsafe class GemmPacking
     /// 128-bit lane permute).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Transpose8x8(float* src, long srcStride, float* dst, long dstStride)
+    internal static void Transpose8x8(float* src, long srcStride, float* dst, long dstStride)
     {
         Transpose8x8(Avx.LoadVector256(src), Avx.LoadVector256(src + srcStride), Avx.LoadVector256(src + 2 * srcStride),
             Avx.LoadVector256(src + 3 * srcStride), Avx.LoadVector256(src + 4 * srcStride), Avx.LoadVector256(src + 5 * srcStride),
