@@ -60,6 +60,11 @@ internal static class ConvolutionKernels
     public static void Forward<T>(Problem p, T[] x, int xOff, T[] w, int wOff, T[]? bias, int bOff, T[] y, int yOff)
         where T : unmanaged, INumber<T>
     {
+        if (typeof(T) == typeof(float) && ConvGemm.Enabled)
+        {
+            ConvGemmArrays.Forward(p, (float[])(object)x, xOff, (float[])(object)w, wOff, (float[]?)(object?)bias, bOff, (float[])(object)y, yOff);
+            return;
+        }
         ParallelFor.For(p.N, Grain(p), new ForwardBody<T>(p, x, xOff, w, wOff, bias, bOff, y, yOff));
     }
 
@@ -97,6 +102,11 @@ internal static class ConvolutionKernels
     public static void BackwardInput<T>(Problem p, T[] gy, int gyOff, T[] w, int wOff, T[] gx, int gxOff)
         where T : unmanaged, INumber<T>
     {
+        if (typeof(T) == typeof(float) && ConvGemm.Enabled && p.G.SH == 1 && p.G.SW == 1)
+        {
+            ConvGemmArrays.BackwardInput(p, (float[])(object)gy, gyOff, (float[])(object)w, wOff, (float[])(object)gx, gxOff);
+            return;
+        }
         ParallelFor.For(p.N, Grain(p), new InputBody<T>(p, gy, gyOff, w, wOff, gx, gxOff));
     }
 
@@ -135,6 +145,11 @@ internal static class ConvolutionKernels
     public static void BackwardWeight<T>(Problem p, T[] x, int xOff, T[] gy, int gyOff, T[] gw, int gwOff)
         where T : unmanaged, INumber<T>
     {
+        if (typeof(T) == typeof(float) && ConvGemm.Enabled)
+        {
+            ConvGemmArrays.BackwardWeight(p, (float[])(object)x, xOff, (float[])(object)gy, gyOff, (float[])(object)gw, gwOff);
+            return;
+        }
         int size = p.O * p.Ckk;
         int chunks = (int)Math.Clamp(p.N * p.MacsPerImage / WorkPerTask, 1, Math.Min(p.N, ParallelFor.NumThreads));
         var target = new Span<T>(gw, gwOff, size);
