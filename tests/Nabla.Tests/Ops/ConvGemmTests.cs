@@ -1,0 +1,78 @@
+using Nabla.Kernels.Cpu;
+using Xunit;
+
+namespace Nabla.Tests;
+
+/// <summary>The implicit-GEMM float convolution (ConvGemm) against the im2col path it replaces, over the layer grid.</summary>
+public class ConvGemmTests
+{
+    static (Tensor y, Tensor gx, Tensor gw, Tensor? gb) Run(Tensor x, Tensor w, Tensor? b, long stride, long padding, long dilation, long groups)
+    {
+        var xi = x.detach().requires_grad_();
+        var wi = w.detach().requires_grad_();
+        var bi = b?.detach().requires_grad_();
+        var y = torch.nn.functional.conv2d(xi, wi, bi, new[] { stride, stride }, new[] { padding, padding }, new[] { dilation, dilation }, groups);
+        torch.manual_seed(99);
+        var gy = torch.randn(y.shape);
+        var inputs = bi is null ? new[] { xi, wi } : new[] { xi, wi, bi };
+        var g = torch.autograd.grad(new[] { y }, inputs, new Tensor?[] { gy });
+        return (y.detach(), g[0]!, g[1]!, bi is null ? null : g[2]);
+    }
+
+    static void Close(Tensor expected, Tensor actual, string what)
+    {
+        Assert.Equal(expected.shape, actual.shape);
+        Assert.True(torch.allclose(actual, expected, 1e-4, 1e-4), $"{what}: max |diff| {(actual - expected).abs().max().item<float>()}");
+    }
+
+    [Fact]
+    public void Matches_the_im2col_path_over_strides_paddings_dilations_groups_and_ragged_sizes()
+    {
+        if (!ConvGemm.Enabled) return;   // the path exists only on AVX-512 machines; elsewhere the im2col path is the one tested
+        var isaBefore = ConvGemm.Isa;
+        try
+        {
+            torch.manual_seed(11);
+            int k = 0;
+            foreach (var (n, c, o, h, wd, kh, stride, pad, dil, groups, bias) in new[]
+            {
+                (1, 3, 5, 7, 9, 3, 1L, 1L, 1L, 1L, true),
+                (2, 4, 6, 33, 35, 3, 1L, 1L, 1L, 2L, false),
+                (3, 5, 7, 11, 13, 3, 2L, 1L, 1L, 1L, true),
+                (2, 6, 4, 17, 19, 3, 1L, 2L, 2L, 1L, true),
+                (1, 8, 8, 9, 9, 1, 1L, 0L, 1L, 4L, false),
+                (2, 3, 4, 12, 10, 5, 2L, 3L, 1L, 1L, true),
+                (1, 2, 3, 6, 6, 3, 1L, 4L, 1L, 1L, true),     // padding beyond the kernel extent
+                (2, 16, 16, 32, 32, 3, 1L, 1L, 1L, 1L, true), // W8-like, full 32-wide panels
+                (1, 4, 4, 40, 3, 3, 1L, 1L, 1L, 1L, false),   // output narrower than a panel
+            })
+            {
+                var x = torch.randn(n, c, h, wd);
+                var w = torch.randn(o, c / groups, kh, kh);
+                var b = bias ? torch.randn(o) : null;
+                ConvGemm.Enabled = false;
+                var reference = Run(x, w, b, stride, pad, dil, groups);
+                foreach (var isa in new[] { GemmIsa.Vector512, GemmIsa.Vector256 })
+                {
+                    ConvGemm.Enabled = true;
+                    ConvGemm.Isa = isa;
+                    var got = Run(x, w, b, stride, pad, dil, groups);
+                    string what = $"case {k} {isa}";
+                    Close(reference.y, got.y, what + " output");
+                    Close(reference.gx, got.gx, what + " grad input");
+                    Close(reference.gw, got.gw, what + " grad weight");
+                    if (bias) Close(reference.gb!, got.gb!, what + " grad bias");
+                }
+                k++;
+            }
+        }
+        finally
+        {
+            ConvGemm.Enabled = Vector512IsOn();
+            ConvGemm.Isa = isaBefore;
+        }
+    }
+
+    static bool Vector512IsOn() =>
+        System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx.IsSupported;
+}
