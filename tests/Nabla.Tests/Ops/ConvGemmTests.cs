@@ -44,7 +44,14 @@ public class ConvGemmTests
                 (2, 3, 4, 12, 10, 5, 2L, 3L, 1L, 1L, true),
                 (1, 2, 3, 6, 6, 3, 1L, 4L, 1L, 1L, true),     // padding beyond the kernel extent
                 (2, 16, 16, 32, 32, 3, 1L, 1L, 1L, 1L, true), // W8-like, full 32-wide panels
-                (1, 4, 4, 40, 3, 3, 1L, 1L, 1L, 1L, false),   // output narrower than a panel
+                (1, 4, 4, 40, 3, 3, 1L, 1L, 1L, 1L, false),   // output narrower than a panel (im2col path: small plane)
+                // Planes of >= 256 outputs with stride 1 take ConvGemm: ragged widths, big padding, groups, dilation.
+                (1, 4, 6, 40, 9, 3, 1L, 1L, 1L, 1L, true),
+                (2, 3, 5, 16, 16, 3, 1L, 4L, 1L, 1L, true),    // padding beyond the kernel extent
+                (1, 6, 4, 21, 23, 3, 1L, 1L, 1L, 2L, false),
+                (3, 5, 3, 19, 25, 5, 1L, 2L, 1L, 1L, true),
+                (1, 2, 2, 30, 30, 3, 1L, 0L, 3L, 1L, true),
+                (2, 7, 9, 17, 33, 3, 1L, 1L, 1L, 1L, false),
             })
             {
                 var x = torch.randn(n, c, h, wd);
