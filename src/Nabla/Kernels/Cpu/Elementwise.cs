@@ -150,16 +150,7 @@ internal static class Elementwise
             for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
                 GemmMicrokernel.Fma(Vector256.LoadUnsafe(ref py, (nuint)i), va, Vector256.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref pd, (nuint)i);
         }
-        for (; i < n; i++)
-        {
-            T a = Unsafe.Add(ref py, i), b = Unsafe.Add(ref px, i);
-            if (typeof(T) == typeof(float))
-                Unsafe.Add(ref pd, i) = (T)(object)MathF.FusedMultiplyAdd((float)(object)a, (float)(object)alpha, (float)(object)b);
-            else if (typeof(T) == typeof(double))
-                Unsafe.Add(ref pd, i) = (T)(object)Math.FusedMultiplyAdd((double)(object)a, (double)(object)alpha, (double)(object)b);
-            else
-                Unsafe.Add(ref pd, i) = b + alpha * a;
-        }
+        for (; i < n; i++) Unsafe.Add(ref pd, i) = GemmMicrokernel.Fma(Unsafe.Add(ref py, i), alpha, Unsafe.Add(ref px, i));
     }
 
     // ---- parallel contiguous wrappers ---------------------------------------------------------------------

@@ -107,6 +107,15 @@ internal static unsafe class GemmMicrokernel
         }
     }
 
+    /// <summary>x * y + z rounded once (float and double; other types multiply and add).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static T Fma<T>(T x, T y, T z) where T : unmanaged, INumber<T>
+    {
+        if (typeof(T) == typeof(float)) return (T)(object)MathF.FusedMultiplyAdd((float)(object)x, (float)(object)y, (float)(object)z);
+        if (typeof(T) == typeof(double)) return (T)(object)Math.FusedMultiplyAdd((double)(object)x, (double)(object)y, (double)(object)z);
+        return x * y + z;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector512<T> Fma<T>(Vector512<T> x, Vector512<T> y, Vector512<T> acc) where T : unmanaged, INumber<T>
     {

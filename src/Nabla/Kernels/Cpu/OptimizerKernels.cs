@@ -66,11 +66,11 @@ internal static class OptimizerKernels
         for (; i < n; i++)
         {
             T d = a.Maximize ? -g[i] : g[i];
-            if (a.HasWeightDecay) d = Fma(p[i], a.WeightDecay, d);
-            T b = Fma(d, a.OneMinusDampening, buf[i] * a.Momentum);
+            if (a.HasWeightDecay) d = GemmMicrokernel.Fma(p[i], a.WeightDecay, d);
+            T b = GemmMicrokernel.Fma(d, a.OneMinusDampening, buf[i] * a.Momentum);
             buf[i] = b;
-            d = a.Nesterov ? Fma(b, a.Momentum, d) : b;
-            p[i] = Fma(d, -a.Lr, p[i]);
+            d = a.Nesterov ? GemmMicrokernel.Fma(b, a.Momentum, d) : b;
+            p[i] = GemmMicrokernel.Fma(d, -a.Lr, p[i]);
         }
     }
 
@@ -144,8 +144,8 @@ internal static class OptimizerKernels
         for (; i < n; i++)
         {
             T vg = a.Maximize ? -g[i] : g[i];
-            if (a.HasWeightDecay) vg = Fma(p[i], a.WeightDecay, vg);
-            T vm = Fma(vg, a.OneMinusBeta1, m[i] * a.Beta1);
+            if (a.HasWeightDecay) vg = GemmMicrokernel.Fma(p[i], a.WeightDecay, vg);
+            T vm = GemmMicrokernel.Fma(vg, a.OneMinusBeta1, m[i] * a.Beta1);
             m[i] = vm;
             T vv = v[i] * a.Beta2 + a.OneMinusBeta2 * vg * vg;
             v[i] = vv;
@@ -153,14 +153,6 @@ internal static class OptimizerKernels
             T denom = Sqrt(vv) / a.Bc2Sqrt + a.Eps;
             p[i] = p[i] + a.NegStepSize * (vm / denom);
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static T Fma<T>(T x, T y, T z) where T : unmanaged, INumber<T>
-    {
-        if (typeof(T) == typeof(float)) return (T)(object)MathF.FusedMultiplyAdd((float)(object)x, (float)(object)y, (float)(object)z);
-        if (typeof(T) == typeof(double)) return (T)(object)Math.FusedMultiplyAdd((double)(object)x, (double)(object)y, (double)(object)z);
-        return x * y + z;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
