@@ -7,143 +7,244 @@ namespace Nabla.Kernels.Cpu;
 
 // Note [Implicit-GEMM convolution]
 // The im2col path (Note [Convolution by im2col]) writes each image's column matrix (C*KH*KW x OH*OW: 2.4 MB for a
-// 3x3 64-channel 32x32 image, more than L2) to memory, and the GEMM then reads it back to pack it into micro-panels.
-// For float on AVX-512 machines the convolution GEMMs are instead driven here, and the column matrix is never
-// materialised: each micro-panel the microkernel reads (GemmMicrokernel.Kernel512/Kernel256, NR = 2 vectors wide) is
-// gathered straight from the image (FillRow: one clipped, zero-padded vector copy per image row a panel row touches).
-//   forward      y[n, grp] (Og x P) = W[grp] (Og x Ckk) @ col(x[n, grp]) (Ckk x P). W is packed into MR-row panels once
-//                per call; work units are (image, NR-column panel of y), split evenly over the threads, so one image is
-//                already split across threads (ResNet at batch 1). Each unit packs its B panel (kc x NR, L1-resident)
-//                and sweeps it with every weight panel.
-//   grad input   for stride 1 the adjoint of the convolution is itself a convolution: gx[n, grp] = conv(g[n, grp],
-//                W'[grp]) with W'[c, o, ki, kj] = W[o, c, KH-1-ki, KW-1-kj], dilation D and padding D*(K-1) - P
-//                (negative padding just crops), so the forward driver computes it and nothing is scattered (col2im).
-//                Other strides keep the im2col path.
-//   grad weight  gw[grp] (Og x Ckk) = sum_n g[n, grp] (Og x P) @ col(x[n, grp])^T (P x Ckk). Threads split the Ckk
-//                columns of gw (NR-wide panels), so every element is summed over the batch in the same order on any
-//                thread count, with no partial buffers; a B panel is NR rows of col (kc positions each) gathered into
-//                scratch and packed with 8x8 transposes (GemmPacking.PackBPanel), A is g's rows (PackAPanel).
-// Every sum runs over k in the same order as a plain GEMM would (kc slices ascending), so results differ from the
-// im2col path only by float rounding of the blocking.
+// 3x3 64-channel 32x32 image, more than L2) to memory and the GEMM reads it back to pack it. For stride-1 float
+// convolutions on AVX-512 machines the column matrix is never formed. The input is first copied once into a padded
+// image: every channel a plane of Hp = H + 2*PH rows of pitch Wp = W + 2*PW (zeros around, a negative padding crops),
+// planes Lc floats apart. Then the column matrix entry (q, s) for q = (c, ki, kj) and output position s = (oh, ow) is
+//     padded[c*Lc + (oh + ki*DH)*Wp + ow + kj*DW] = padded[off[q] + oh*Wp + ow],  off[q] = c*Lc + ki*DH*Wp + kj*DW,
+// so for a fixed q a run of consecutive outputs of one row is a run of consecutive floats, and a row of the
+// implicit column matrix is a shifted window of the padded image.
+//   forward      y[n, grp] (Og x P) = W[grp] (Og x Ckk) @ col(x[n, grp]) (Ckk x P). W is packed into 8-row panels once
+//                per call. A work unit is (image, panel of 32 output positions); the microkernel (KernelIndirectB) reads
+//                B's row p straight from the padded image at off[p] + base: no B packing at all. A panel is either a
+//                piece of one output row ("row" panels, best when OW is a multiple of 32) or 32 consecutive positions of
+//                the "wide" grid oh*Wp + ow, ow < Wp, whose columns ow >= OW are computed and dropped (best for narrow
+//                rows); whichever needs fewer panels. The 8 x 32 tiles land in an L1 scratch tile and are copied to y
+//                with the bias added. Units are split over the threads, so one image is already split (batch 1).
+//   grad input   the adjoint of a stride-1 convolution is itself one: gx[n, grp] = conv(g[n, grp], W'[grp]) with
+//                W'[c, o, ki, kj] = W[o, c, KH-1-ki, KW-1-kj], dilation D and padding D*(K-1) - P (negative: a crop),
+//                so the forward driver computes it and nothing is scattered (no col2im).
+//   grad weight  gw[grp]^T (Ckk x Og) = sum_n col(x[n, grp]) (Ckk x P) @ g[n, grp]^T (P x Og). The microkernel
+//                (KernelRowsA) takes A's 8 rows straight from the padded image (row r at off[q0 + r], one output row
+//                of OW floats after another at pitch Wp) and B = g^T packed per (image, slice of output rows) by 8x8
+//                transposes. Threads split the q rows (8-row panels), so every element is summed over the batch in the
+//                same order on any thread count, with no partial buffers; the Ckk x Og result is transposed at the end.
+// Sums run over k in blocks (slices) in ascending order, so results differ from the im2col path only by float
+// rounding of the blocking.
 
-/// <summary>Implicit-GEMM float convolution kernels (see Note [Implicit-GEMM convolution]).</summary>
+/// <summary>Implicit-GEMM float convolution kernels for stride 1 (see Note [Implicit-GEMM convolution]).</summary>
 internal static unsafe class ConvGemm
 {
-    /// <summary>Whether the implicit path is taken for float convolutions (AVX-512 machines; tests switch it off to compare).</summary>
-    internal static bool Enabled = Vector512.IsHardwareAccelerated && Avx.IsSupported;
+    /// <summary>Whether the implicit path is taken for stride-1 float convolutions (AVX-512 machines; tests switch it off to compare).</summary>
+    internal static bool Enabled = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
-    /// <summary>Microkernel used (Vector512 or Vector256); tests set Vector256 to cover the narrower tiles.</summary>
-    internal static GemmIsa Isa = GemmIsa.Vector512;
+    /// <summary>Deepest slice of the Ckk reduction in the forward kernel (balanced: 576 becomes two slices of 288).</summary>
+    internal static int KC = 320;
 
-    /// <summary>Deepest k slice (balanced: 576 becomes three slices of 192).</summary>
-    internal static int KC = 256;
+    /// <summary>Output positions per grad-weight slice (rounded to whole output rows).</summary>
+    internal static int PositionsPerSlice = 256;
 
-    const int Mr = GemmMicrokernel.Mr;
+    /// <summary>Rows of the register tile (output channels forward, q rows in grad weight).</summary>
+    const int Mr = 8;
 
-    /// <summary>Floats FillRow may write past the end of the run it was asked for (zeros).</summary>
-    const int Slack = 16;
-
-    static int Nr(GemmIsa isa) => isa == GemmIsa.Vector512 ? 32 : 16;
+    /// <summary>Columns of the register tile: two Vector512 of floats.</summary>
+    const int Nr = 32;
 
     static int CeilDiv(int x, int y) => (x + y - 1) / y;
 
-    static int SliceDepth(int k) => CeilDiv(k, CeilDiv(k, Math.Max(1, KC)));
+    static int SliceDepth(int k, int kc) => CeilDiv(k, CeilDiv(k, Math.Max(1, kc)));
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Kernel(GemmIsa isa, int kc, float* a, float* b, float* c, int ldc, int rows, int cols, bool betaZero)
-    {
-        if (isa == GemmIsa.Vector512) GemmMicrokernel.Kernel512(kc, a, b, c, ldc, rows, cols, 1f, 1f, betaZero);
-        else GemmMicrokernel.Kernel256(kc, a, b, c, ldc, rows, cols, 1f, 1f, betaZero);
-    }
-
-    // ---- gathering columns of the implicit column matrix ---------------------------------------------------------
+    // ---- microkernels --------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// d[i] = col[q, s0 + i] for i &lt; count, where q = (c, ki, kj) and <paramref name="plane"/> is channel c of the
-    /// image: x[c, oh*SH - PH + ki*DH, ow*SW - PW + kj*DW] with s = oh*OW + ow, 0 outside the image. May write up to
-    /// <see cref="Slack"/> zeros past d[count). Vector loads stay inside [lo, hi) (the caller's whole input buffer);
-    /// lanes outside the image row are masked to zero.
+    /// c[r, j] (+)= sum_p a[p*8 + r] * x[off[p] + j] for r &lt; 8, j &lt; 32: an 8 x 32 tile whose B rows are read
+    /// in place (p-th row at <c>x + off[p]</c>); c is a dense 8 x 32 tile (row stride 32), overwritten when
+    /// <paramref name="betaZero"/>, else added to.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void FillRow(float* d, float* plane, float* lo, float* hi, in Window2d g, int ki, int kj, int s0, int count)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
+    static void KernelIndirectB(int kc, float* a, float* x, int* off, float* c, bool betaZero)
     {
-        int ow = s0 % g.OW, oh = s0 / g.OW;
-        int shift = kj * g.DW - g.PW;
-        int width = g.W;
-        var iota = Vector512<int>.Indices;
-        var vw = Vector512.Create(width);
-        int filled = 0;
-        while (filled < count)
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++)
         {
-            int run = Math.Min(g.OW - ow, count - filled);
-            int ih = oh * g.SH - g.PH + ki * g.DH;
-            float* dd = d + filled;
-            if ((uint)ih >= (uint)g.H)
+            float* bp = x + off[p];
+            Vector512<float> b0 = Vector512.Load(bp), b1 = Vector512.Load(bp + 16);
+            Vector512<float> ar = Vector512.Create(a[0]); c00 = Vector512.FusedMultiplyAdd(ar, b0, c00); c01 = Vector512.FusedMultiplyAdd(ar, b1, c01);
+            ar = Vector512.Create(a[1]); c10 = Vector512.FusedMultiplyAdd(ar, b0, c10); c11 = Vector512.FusedMultiplyAdd(ar, b1, c11);
+            ar = Vector512.Create(a[2]); c20 = Vector512.FusedMultiplyAdd(ar, b0, c20); c21 = Vector512.FusedMultiplyAdd(ar, b1, c21);
+            ar = Vector512.Create(a[3]); c30 = Vector512.FusedMultiplyAdd(ar, b0, c30); c31 = Vector512.FusedMultiplyAdd(ar, b1, c31);
+            ar = Vector512.Create(a[4]); c40 = Vector512.FusedMultiplyAdd(ar, b0, c40); c41 = Vector512.FusedMultiplyAdd(ar, b1, c41);
+            ar = Vector512.Create(a[5]); c50 = Vector512.FusedMultiplyAdd(ar, b0, c50); c51 = Vector512.FusedMultiplyAdd(ar, b1, c51);
+            ar = Vector512.Create(a[6]); c60 = Vector512.FusedMultiplyAdd(ar, b0, c60); c61 = Vector512.FusedMultiplyAdd(ar, b1, c61);
+            ar = Vector512.Create(a[7]); c70 = Vector512.FusedMultiplyAdd(ar, b0, c70); c71 = Vector512.FusedMultiplyAdd(ar, b1, c71);
+            a += Mr;
+        }
+        StoreTile(c, Nr, betaZero, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+    }
+
+    /// <summary>
+    /// c[r, j] (+)= sum over <paramref name="rows"/> runs of <paramref name="len"/> positions p of
+    /// x[off[r] + run*pitch + p] * b[(run*len + p)*32 + j] for r &lt; 8, j &lt; 32: the 8 A rows are read in place
+    /// (row r from <c>x + off[r]</c>, runs <paramref name="pitch"/> apart), b is a packed B micro-panel of rows*len
+    /// steps; c has row stride <paramref name="ldc"/>, overwritten when <paramref name="betaZero"/>, else added to.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
+    static void KernelRowsA(int rows, int len, int pitch, float* x, int* off, float* b, float* c, int ldc, bool betaZero)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        Vector512<float> c60 = default, c61 = default, c70 = default, c71 = default;
+        float* a0 = x + off[0], a1 = x + off[1], a2 = x + off[2], a3 = x + off[3];
+        float* a4 = x + off[4], a5 = x + off[5], a6 = x + off[6], a7 = x + off[7];
+        for (int run = 0; run < rows; run++)
+        {
+            for (int p = 0; p < len; p++)
             {
-                for (int l = 0; l < run; l += 16) Vector512.Store(Vector512<float>.Zero, dd + l);
+                Vector512<float> b0 = Vector512.Load(b), b1 = Vector512.Load(b + 16);
+                b += Nr;
+                Vector512<float> ar = Vector512.Create(a0[p]); c00 = Vector512.FusedMultiplyAdd(ar, b0, c00); c01 = Vector512.FusedMultiplyAdd(ar, b1, c01);
+                ar = Vector512.Create(a1[p]); c10 = Vector512.FusedMultiplyAdd(ar, b0, c10); c11 = Vector512.FusedMultiplyAdd(ar, b1, c11);
+                ar = Vector512.Create(a2[p]); c20 = Vector512.FusedMultiplyAdd(ar, b0, c20); c21 = Vector512.FusedMultiplyAdd(ar, b1, c21);
+                ar = Vector512.Create(a3[p]); c30 = Vector512.FusedMultiplyAdd(ar, b0, c30); c31 = Vector512.FusedMultiplyAdd(ar, b1, c31);
+                ar = Vector512.Create(a4[p]); c40 = Vector512.FusedMultiplyAdd(ar, b0, c40); c41 = Vector512.FusedMultiplyAdd(ar, b1, c41);
+                ar = Vector512.Create(a5[p]); c50 = Vector512.FusedMultiplyAdd(ar, b0, c50); c51 = Vector512.FusedMultiplyAdd(ar, b1, c51);
+                ar = Vector512.Create(a6[p]); c60 = Vector512.FusedMultiplyAdd(ar, b0, c60); c61 = Vector512.FusedMultiplyAdd(ar, b1, c61);
+                ar = Vector512.Create(a7[p]); c70 = Vector512.FusedMultiplyAdd(ar, b0, c70); c71 = Vector512.FusedMultiplyAdd(ar, b1, c71);
             }
-            else if (g.SW == 1)
+            a0 += pitch; a1 += pitch; a2 += pitch; a3 += pitch; a4 += pitch; a5 += pitch; a6 += pitch; a7 += pitch;
+        }
+        StoreTile(c, ldc, betaZero, c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreTile(float* c, int ldc, bool betaZero,
+        Vector512<float> c00, Vector512<float> c01, Vector512<float> c10, Vector512<float> c11,
+        Vector512<float> c20, Vector512<float> c21, Vector512<float> c30, Vector512<float> c31,
+        Vector512<float> c40, Vector512<float> c41, Vector512<float> c50, Vector512<float> c51,
+        Vector512<float> c60, Vector512<float> c61, Vector512<float> c70, Vector512<float> c71)
+    {
+        if (!betaZero)
+        {
+            float* r = c;
+            c00 += Vector512.Load(r); c01 += Vector512.Load(r + 16); r += ldc;
+            c10 += Vector512.Load(r); c11 += Vector512.Load(r + 16); r += ldc;
+            c20 += Vector512.Load(r); c21 += Vector512.Load(r + 16); r += ldc;
+            c30 += Vector512.Load(r); c31 += Vector512.Load(r + 16); r += ldc;
+            c40 += Vector512.Load(r); c41 += Vector512.Load(r + 16); r += ldc;
+            c50 += Vector512.Load(r); c51 += Vector512.Load(r + 16); r += ldc;
+            c60 += Vector512.Load(r); c61 += Vector512.Load(r + 16); r += ldc;
+            c70 += Vector512.Load(r); c71 += Vector512.Load(r + 16);
+        }
+        Vector512.Store(c00, c); Vector512.Store(c01, c + 16); c += ldc;
+        Vector512.Store(c10, c); Vector512.Store(c11, c + 16); c += ldc;
+        Vector512.Store(c20, c); Vector512.Store(c21, c + 16); c += ldc;
+        Vector512.Store(c30, c); Vector512.Store(c31, c + 16); c += ldc;
+        Vector512.Store(c40, c); Vector512.Store(c41, c + 16); c += ldc;
+        Vector512.Store(c50, c); Vector512.Store(c51, c + 16); c += ldc;
+        Vector512.Store(c60, c); Vector512.Store(c61, c + 16); c += ldc;
+        Vector512.Store(c70, c); Vector512.Store(c71, c + 16);
+    }
+
+    // ---- the padded image ----------------------------------------------------------------------------------------
+
+    /// <summary>Geometry of a padded copy of a batch of images (see Note [Implicit-GEMM convolution]).</summary>
+    readonly struct Padding
+    {
+        public readonly int H, W, PH, PW, Hp, Wp, Lc;
+
+        public Padding(int h, int w, int ph, int pw, int kw, int dw)
+        {
+            H = h; W = w; PH = ph; PW = pw;
+            Hp = h + 2 * ph; Wp = w + 2 * pw;
+            // A panel reads at most 31 floats past the last output position plus the largest window offset
+            // (Note [Implicit-GEMM convolution]); round up so every plane starts 64-byte aligned.
+            Lc = (Hp * Wp + (kw - 1) * dw + Nr + 15) & ~15;
+        }
+    }
+
+    /// <summary>A float buffer of at least <paramref name="count"/> elements from the shared pool, with its 64-byte aligned start.</summary>
+    static float[] Rent(long count) => ArrayPool<float>.Shared.Rent(checked((int)(count + 16)));
+
+    static float* Align(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
+
+    /// <summary>Copies <paramref name="planes"/> planes of H x W (src) into padded planes (dst, Lc apart), zeros around.</summary>
+    static void Pad(int planes, in Padding g, float* src, float* dst) =>
+        ParallelFor.For(planes, Math.Max(1, (1 << 16) / Math.Max(1, g.Lc)), new PadBody { G = g, Src = src, Dst = dst });
+
+    struct PadBody : IRangeBody
+    {
+        public Padding G;
+        public float* Src, Dst;
+
+        public readonly void Invoke(int begin, int end)
+        {
+            var g = G;
+            // Columns [c0, c1) of a padded row hold source columns [c0 - PW, c1 - PW); the rest are zeros.
+            int c0 = Math.Max(0, g.PW), c1 = Math.Min(g.Wp, g.W + g.PW);
+            for (int plane = begin; plane < end; plane++)
             {
-                float* src = plane + (long)ih * width;
-                int iw0 = ow + shift;
-                for (int l = 0; l < run; l += 16)
+                float* s = Src + (long)plane * g.H * g.W, d = Dst + (long)plane * g.Lc;
+                for (int r = 0; r < g.Hp; r++, d += g.Wp)
                 {
-                    int iw = iw0 + l;
-                    float* p = src + iw;
-                    if (iw >= 0 && iw + 16 <= width && l + 16 <= run)
+                    int sr = r - g.PH;
+                    if ((uint)sr >= (uint)g.H || c1 <= c0)
                     {
-                        Vector512.Store(Vector512.Load(p), dd + l);
+                        new Span<float>(d, g.Wp).Clear();
                         continue;
                     }
-                    var idx = iota + Vector512.Create(iw);
-                    var valid = Vector512.GreaterThanOrEqual(idx, Vector512<int>.Zero) & Vector512.LessThan(idx, vw)
-                        & Vector512.LessThan(iota, Vector512.Create(run - l));
-                    if (p >= lo && p + 16 <= hi)
-                    {
-                        Vector512.Store(Vector512.Load(p) & valid.AsSingle(), dd + l);
-                    }
-                    else
-                    {
-                        for (int lane = 0; lane < 16; lane++)
-                            dd[l + lane] = valid.GetElement(lane) != 0 ? p[lane] : 0f;
-                    }
+                    if (c0 > 0) new Span<float>(d, c0).Clear();
+                    new ReadOnlySpan<float>(s + (long)sr * g.W + (c0 - g.PW), c1 - c0).CopyTo(new Span<float>(d + c0, c1 - c0));
+                    if (c1 < g.Wp) new Span<float>(d + c1, g.Wp - c1).Clear();
                 }
+                new Span<float>(d, g.Lc - g.Hp * g.Wp).Clear();
             }
-            else
-            {
-                float* src = plane + (long)ih * width;
-                int l = 0;
-                for (; l < run; l++)
-                {
-                    int iw = (ow + l) * g.SW + shift;
-                    dd[l] = (uint)iw < (uint)width ? src[iw] : 0f;
-                }
-                for (; l < ((run + 15) & ~15); l++) dd[l] = 0f;
-            }
-            filled += run;
-            ow = 0;
-            oh++;
         }
+    }
+
+    /// <summary>off[q] for q = (c, ki, kj) over <paramref name="channels"/> channels: where row q of the column matrix starts.</summary>
+    static int[] Offsets(int channels, int kh, int kw, int dh, int dw, in Padding g)
+    {
+        var off = new int[channels * kh * kw];
+        int q = 0;
+        for (int c = 0; c < channels; c++)
+            for (int ki = 0; ki < kh; ki++)
+                for (int kj = 0; kj < kw; kj++)
+                    off[q++] = checked(c * g.Lc + ki * dh * g.Wp + kj * dw);
+        return off;
     }
 
     // ---- forward (and stride-1 grad input) ----------------------------------------------------------------------
 
     /// <summary>
-    /// y[n, grp*og + o, s] = (bias[grp*og + o]) + sum_q w[grp][o, q] col(x[n, grp])[q, s] for every image and group,
-    /// where w[grp] is the row-major (og x cg*KH*KW) block at <c>w + grp*og*cg*KH*KW</c>, x holds n images of
-    /// groups*cg channels of H x W and y n images of groups*og channels of OH x OW (overwritten).
+    /// y[n, grp*og + o] = bias[grp*og + o] + sum_q w[grp][o, q] col(x[n, grp])[q, :] for every image and group, for
+    /// a stride-1 window (g.SH = g.SW = 1; paddings may be negative: a crop). w[grp] is the row-major
+    /// (og x cg*KH*KW) block at <c>w + grp*og*cg*KH*KW</c>, x holds n images of groups*cg channels of H x W and y n
+    /// images of groups*og channels of OH x OW (overwritten).
     /// </summary>
-    internal static void Convolve(int n, int groups, int cg, int og, Window2d g, float* w, float* x, float* bias, float* y, GemmIsa isa)
+    internal static void Convolve(int n, int groups, int cg, int og, Window2d g, float* w, float* x, float* bias, float* y)
     {
-        int ckk = cg * g.KernelArea, plane = g.OutPlane, nr = Nr(isa);
-        int kc = SliceDepth(ckk);
+        if (g.SH != 1 || g.SW != 1) throw new ArgumentException("ConvGemm needs stride 1.");
+        var pad = new Padding(g.H, g.W, g.PH, g.PW, g.KW, g.DW);
+        if (g.OH != pad.Hp - g.DH * (g.KH - 1) || g.OW != pad.Wp - g.DW * (g.KW - 1))
+            throw new ArgumentException("ConvGemm: output size does not match the window.");
+        int ckk = cg * g.KernelArea, plane = g.OutPlane;
+        int kc = SliceDepth(ckk, KC);
         int mPanels = CeilDiv(og, Mr);
         long perGroup = (long)mPanels * Mr * ckk;
-        float[] packed = ArrayPool<float>.Shared.Rent(checked((int)(groups * perGroup)));
+        // Row panels cover each output row in ceil(OW/32) pieces; wide panels cover the grid oh*Wp + ow in 32s.
+        int rowPanels = g.OH * CeilDiv(g.OW, Nr), widePanels = CeilDiv(g.OH * pad.Wp, Nr);
+        bool wide = widePanels < rowPanels;
+        float[] packed = Rent(groups * perGroup);
+        float[] padded = Rent((long)n * groups * cg * pad.Lc);
+        int[] off = Offsets(cg, g.KH, g.KW, g.DH, g.DW, pad);
         try
         {
-            fixed (float* pa = packed)
+            fixed (float* pa0 = packed, px0 = padded)
+            fixed (int* po = off)
             {
+                float* pa = Align(pa0), px = Align(px0);
                 for (int grp = 0; grp < groups; grp++)
                     for (int pc = 0; pc < ckk; pc += kc)
                     {
@@ -153,84 +254,108 @@ internal static unsafe class ConvGemm
                         for (int i = 0; i < mPanels; i++)
                             GemmPacking.PackAPanel(dst + (long)i * Mr * k, src + (long)i * Mr * ckk, ckk, 1, Math.Min(Mr, og - i * Mr), k, Mr);
                     }
-                int colPanels = CeilDiv(plane, nr);
-                long work = (long)groups * og * ckk * nr;
-                int units = n * colPanels;
+                Pad(n * groups * cg, pad, x, px);
+                int panels = wide ? widePanels : rowPanels;
+                long work = (long)groups * mPanels * Mr * ckk * Nr;
                 var body = new ConvolveBody
                 {
-                    G = g, Groups = groups, Cg = cg, Og = og, Ckk = ckk, Kc = kc, Nr = nr, MPanels = mPanels,
-                    ColPanels = colPanels, PerGroup = perGroup, Isa = isa,
-                    A = pa, X = x, XEnd = x + (long)n * groups * cg * g.InPlane, Bias = bias, Y = y,
+                    G = g, Pad = pad, Groups = groups, Cg = cg, Og = og, Ckk = ckk, Kc = kc, MPanels = mPanels,
+                    Panels = panels, Wide = wide, PerGroup = perGroup, A = pa, X = px, Off = po, Bias = bias, Y = y,
                 };
-                ParallelFor.For(units, (int)Math.Max(1, (1L << 17) / Math.Max(1, work)), body);
+                ParallelFor.For(n * panels, (int)Math.Max(1, (1L << 17) / Math.Max(1, work)), body);
             }
         }
         finally
         {
             ArrayPool<float>.Shared.Return(packed);
+            ArrayPool<float>.Shared.Return(padded);
         }
     }
 
     struct ConvolveBody : IRangeBody
     {
         public Window2d G;
-        public int Groups, Cg, Og, Ckk, Kc, Nr, MPanels, ColPanels;
+        public Padding Pad;
+        public int Groups, Cg, Og, Ckk, Kc, MPanels, Panels;
+        public bool Wide;
         public long PerGroup;
-        public GemmIsa Isa;
-        public float* A, X, XEnd, Bias, Y;
+        public float* A, X, Bias, Y;
+        public int* Off;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int begin, int end)
         {
             var g = G;
-            int nr = Nr, kc = Kc, ckk = Ckk, plane = g.OutPlane, kk = g.KernelArea;
-            float* bbuf = (float*)GemmPacking.BBuffer(((long)kc * nr + Slack) * sizeof(float));
+            int kc = Kc, ckk = Ckk, plane = g.OutPlane, og = Og, ow = g.OW, wp = Pad.Wp;
+            float* tile = (float*)GemmPacking.BBuffer((long)MPanels * Mr * Nr * sizeof(float));
+            // Output runs of the current panel: (tile column, position in the output plane, length).
+            int* runs = stackalloc int[3 * (Nr + 2)];
             for (int u = begin; u < end; u++)
             {
-                int img = u / ColPanels, s0 = u % ColPanels * nr;
-                int cols = Math.Min(nr, plane - s0);
+                int img = u / Panels, t = u % Panels;
+                int baseOffset, nRuns = 0;
+                if (!Wide)
+                {
+                    int perRow = CeilDiv(ow, Nr), oh = t / perRow, ow0 = t % perRow * Nr;
+                    baseOffset = oh * wp + ow0;
+                    runs[0] = 0; runs[1] = oh * ow + ow0; runs[2] = Math.Min(Nr, ow - ow0);
+                    nRuns = 1;
+                }
+                else
+                {
+                    baseOffset = t * Nr;
+                    int s = baseOffset, stop = Math.Min(baseOffset + Nr, g.OH * wp);
+                    while (s < stop)
+                    {
+                        int oh = s / wp, col = s - oh * wp;
+                        int rowEnd = Math.Min(stop, oh * wp + wp);
+                        if (col < ow)
+                        {
+                            int len = Math.Min(ow - col, rowEnd - s);
+                            runs[3 * nRuns] = s - baseOffset; runs[3 * nRuns + 1] = oh * ow + col; runs[3 * nRuns + 2] = len;
+                            nRuns++;
+                        }
+                        s = rowEnd;
+                    }
+                }
                 for (int grp = 0; grp < Groups; grp++)
                 {
-                    float* image = X + ((long)img * Groups + grp) * Cg * g.InPlane;
-                    float* c = Y + ((long)img * Groups + grp) * Og * plane + s0;
-                    if (Bias != null)
-                        for (int o = 0; o < Og; o++)
-                        {
-                            float v = Bias[grp * Og + o];
-                            float* row = c + (long)o * plane;
-                            for (int j = 0; j < cols; j++) row[j] = v;
-                        }
+                    float* image = X + ((long)img * Groups + grp) * Cg * Pad.Lc + baseOffset;
                     for (int pc = 0; pc < ckk; pc += kc)
                     {
                         int k = Math.Min(kc, ckk - pc);
-                        // B panel: rows q in [pc, pc + k) of col, columns [s0, s0 + cols), zero-padded to nr.
-                        int q = pc;
-                        int ch = q / kk, r = q % kk, ki = r / g.KW, kj = r % g.KW;
-                        for (int p = 0; p < k; p++)
-                        {
-                            float* d = bbuf + (long)p * nr;
-                            FillRow(d, image + (long)ch * g.InPlane, X, XEnd, g, ki, kj, s0, cols);
-                            if (++kj == g.KW) { kj = 0; if (++ki == g.KH) { ki = 0; ch++; } }
-                        }
-                        if (cols < nr)
-                            for (int p = 0; p < k; p++)
-                                new Span<float>(bbuf + (long)p * nr + cols, nr - cols).Clear();
-                        bool betaZero = pc == 0 && Bias == null;
                         float* ap = A + grp * PerGroup + (long)pc * MPanels * Mr;
                         for (int i = 0; i < MPanels; i++)
-                            Kernel(Isa, k, ap + (long)i * Mr * k, bbuf, c + (long)i * Mr * plane, plane,
-                                Math.Min(Mr, Og - i * Mr), cols, betaZero);
+                            KernelIndirectB(k, ap + (long)i * Mr * k, image, Off + pc, tile + i * Mr * Nr, pc == 0);
+                    }
+                    float* yg = Y + ((long)img * Groups + grp) * og * plane;
+                    for (int o = 0; o < og; o++)
+                    {
+                        float b = Bias == null ? 0f : Bias[grp * og + o];
+                        float* trow = tile + o * Nr, yrow = yg + (long)o * plane;
+                        for (int r = 0; r < nRuns; r++)
+                            CopyRun(trow + runs[3 * r], yrow + runs[3 * r + 1], runs[3 * r + 2], b);
                     }
                 }
             }
         }
     }
 
+    /// <summary>d[j] = s[j] + b for j &lt; len (len &lt;= 32).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void CopyRun(float* s, float* d, int len, float b)
+    {
+        var vb = Vector512.Create(b);
+        int j = 0;
+        for (; j + 16 <= len; j += 16) Vector512.Store(Vector512.Load(s + j) + vb, d + j);
+        for (; j < len; j++) d[j] = s[j] + b;
+    }
+
     /// <summary>
     /// gx = the gradient of a stride-1 convolution with respect to its input, computed as the convolution of g with
     /// the flipped, transposed weight (Note [Implicit-GEMM convolution]); gx is overwritten.
     /// </summary>
-    internal static void BackwardInputStride1(int n, int groups, int cg, int og, Window2d g, float* w, float* gy, float* gx, GemmIsa isa)
+    internal static void BackwardInputStride1(int n, int groups, int cg, int og, Window2d g, float* w, float* gy, float* gx)
     {
         if (g.SH != 1 || g.SW != 1) throw new ArgumentException("BackwardInputStride1 needs stride 1.");
         int kh = g.KH, kw = g.KW, kk = kh * kw;
@@ -251,7 +376,7 @@ internal static unsafe class ConvGemm
                         }
                 var t2 = new Window2d(kh, kw, 1, 1, g.DH * (kh - 1) - g.PH, g.DW * (kw - 1) - g.PW, g.DH, g.DW,
                     g.OH, g.OW, g.H, g.W);
-                Convolve(n, groups, og, cg, t2, wt, gy, null, gx, isa);
+                Convolve(n, groups, og, cg, t2, wt, gy, null, gx);
             }
         }
         finally
@@ -262,68 +387,92 @@ internal static unsafe class ConvGemm
 
     // ---- grad weight --------------------------------------------------------------------------------------------
 
-    /// <summary>gw[grp] = sum_n g[n, grp] @ col(x[n, grp])^T for every group (gw overwritten, (groups*og) x ckk).</summary>
-    internal static void BackwardWeight(int n, int groups, int cg, int og, Window2d g, float* x, float* gy, float* gw, GemmIsa isa)
+    /// <summary>gw[grp] = sum_n g[n, grp] @ col(x[n, grp])^T for every group of a stride-1 convolution (gw overwritten, (groups*og) x ckk).</summary>
+    internal static void BackwardWeight(int n, int groups, int cg, int og, Window2d g, float* x, float* gy, float* gw)
     {
-        int ckk = cg * g.KernelArea, plane = g.OutPlane, nr = Nr(isa);
-        int colPanels = CeilDiv(ckk, nr);
-        var body = new WeightBody
+        if (g.SH != 1 || g.SW != 1) throw new ArgumentException("ConvGemm needs stride 1.");
+        var pad = new Padding(g.H, g.W, g.PH, g.PW, g.KW, g.DW);
+        int ckk = cg * g.KernelArea;
+        int qPanels = CeilDiv(ckk, Mr), ogPad = CeilDiv(og, Nr) * Nr;
+        long perGroup = (long)qPanels * Mr * ogPad;
+        float[] padded = Rent((long)n * groups * cg * pad.Lc);
+        float[] result = Rent(groups * perGroup);
+        // Offsets padded to whole panels: rows past ckk repeat row 0 (their results are dropped).
+        int[] off = Offsets(cg, g.KH, g.KW, g.DH, g.DW, pad);
+        Array.Resize(ref off, qPanels * Mr);
+        try
         {
-            G = g, N = n, Groups = groups, Cg = cg, Og = og, Ckk = ckk, Kc = SliceDepth(plane), Nr = nr,
-            ColPanels = colPanels, Isa = isa, X = x, XEnd = x + (long)n * groups * cg * g.InPlane, Gy = gy, Gw = gw,
-        };
-        long work = (long)n * og * plane * nr;
-        ParallelFor.For(groups * colPanels, (int)Math.Max(1, (1L << 17) / Math.Max(1, work)), body);
+            fixed (float* px0 = padded, pr0 = result)
+            fixed (int* po = off)
+            {
+                float* px = Align(px0), pr = Align(pr0);
+                Pad(n * groups * cg, pad, x, px);
+                int rowsPerSlice = Math.Max(1, Math.Min(g.OH, PositionsPerSlice / Math.Max(1, g.OW)));
+                var body = new WeightBody
+                {
+                    G = g, Pad = pad, N = n, Groups = groups, Og = og, OgPad = ogPad, Cg = cg, QPanels = qPanels,
+                    RowsPerSlice = rowsPerSlice, PerGroup = perGroup, X = px, Gy = gy, Result = pr, Off = po,
+                };
+                long work = (long)n * g.OutPlane * Mr * ogPad;
+                ParallelFor.For(groups * qPanels, (int)Math.Max(1, (1L << 17) / Math.Max(1, work)), body);
+                // gw[grp*og + o, q] = result[grp][q, o]
+                for (int grp = 0; grp < groups; grp++)
+                    for (int q = 0; q < ckk; q++)
+                    {
+                        float* src = pr + grp * perGroup + (long)q * ogPad;
+                        float* dst = gw + (long)grp * og * ckk + q;
+                        for (int o = 0; o < og; o++) dst[(long)o * ckk] = src[o];
+                    }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(padded);
+            ArrayPool<float>.Shared.Return(result);
+        }
     }
 
     struct WeightBody : IRangeBody
     {
         public Window2d G;
-        public int N, Groups, Cg, Og, Ckk, Kc, Nr, ColPanels;
-        public GemmIsa Isa;
-        public float* X, XEnd, Gy, Gw;
+        public Padding Pad;
+        public int N, Groups, Og, OgPad, Cg, QPanels, RowsPerSlice;
+        public long PerGroup;
+        public float* X, Gy, Result;
+        public int* Off;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int begin, int end)
         {
             var g = G;
-            int nr = Nr, kc = Kc, ckk = Ckk, plane = g.OutPlane, kk = g.KernelArea, og = Og;
-            int mPanels = CeilDiv(og, Mr);
-            int ldt = (kc + Slack + 15) & ~15;     // scratch row stride for the gathered col rows
-            float* abuf = (float*)GemmPacking.ABuffer((long)mPanels * Mr * kc * sizeof(float));
-            float* scratch = (float*)GemmPacking.BBuffer(((long)kc * nr + (long)nr * ldt) * sizeof(float));
-            float* bpanel = scratch, rows = scratch + (long)kc * nr;
-            // Units [begin, end) are (group, column panel) pairs; a group's units are consecutive.
+            int og = Og, ogPad = OgPad, plane = g.OutPlane, ow = g.OW, wp = Pad.Wp, oBlocks = ogPad / Nr;
+            int sliceLen = RowsPerSlice * ow;
+            float* bpack = (float*)GemmPacking.BBuffer((long)oBlocks * sliceLen * Nr * sizeof(float));
+            // Units [begin, end) are (group, q panel) pairs; a group's units are consecutive.
             int u = begin;
             while (u < end)
             {
-                int grp = u / ColPanels;
-                int p0 = u % ColPanels, p1 = Math.Min(ColPanels, p0 + (end - u));
+                int grp = u / QPanels;
+                int p0 = u % QPanels, p1 = Math.Min(QPanels, p0 + (end - u));
                 u += p1 - p0;
                 for (int img = 0; img < N; img++)
                 {
-                    float* image = X + ((long)img * Groups + grp) * Cg * g.InPlane;
+                    float* image = X + ((long)img * Groups + grp) * Cg * Pad.Lc;
                     float* grad = Gy + ((long)img * Groups + grp) * og * plane;
-                    for (int pc = 0; pc < plane; pc += kc)
+                    for (int oh0 = 0; oh0 < g.OH; oh0 += RowsPerSlice)
                     {
-                        int k = Math.Min(kc, plane - pc);
-                        bool betaZero = img == 0 && pc == 0;
-                        for (int i = 0; i < mPanels; i++)
-                            GemmPacking.PackAPanel(abuf + (long)i * Mr * k, grad + (long)i * Mr * plane + pc, plane, 1,
-                                Math.Min(Mr, og - i * Mr), k, Mr);
+                        int rows = Math.Min(RowsPerSlice, g.OH - oh0), k = rows * ow;
+                        bool betaZero = img == 0 && oh0 == 0;
+                        // B = g^T for positions [oh0*OW, oh0*OW + k): one kc x 32 micro-panel per block of 32 channels.
+                        for (int ob = 0; ob < oBlocks; ob++)
+                            GemmPacking.PackBPanel(bpack + (long)ob * k * Nr, grad + (long)ob * Nr * plane + oh0 * ow, 1, plane,
+                                k, Math.Min(Nr, og - ob * Nr), Nr);
+                        float* rowStart = image + oh0 * wp;
                         for (int panel = p0; panel < p1; panel++)
                         {
-                            int q0 = panel * nr, cols = Math.Min(nr, ckk - q0);
-                            for (int j = 0; j < cols; j++)
-                            {
-                                int q = q0 + j, ch = q / kk, r = q % kk;
-                                FillRow(rows + (long)j * ldt, image + (long)ch * g.InPlane, X, XEnd, g, r / g.KW, r % g.KW, pc, k);
-                            }
-                            GemmPacking.PackBPanel(bpanel, rows, 1, ldt, k, cols, nr);
-                            float* c = Gw + (long)grp * og * ckk + q0;
-                            for (int i = 0; i < mPanels; i++)
-                                Kernel(Isa, k, abuf + (long)i * Mr * k, bpanel, c + (long)i * Mr * ckk, ckk,
-                                    Math.Min(Mr, og - i * Mr), cols, betaZero);
+                            float* c = Result + grp * PerGroup + (long)panel * Mr * ogPad;
+                            for (int ob = 0; ob < oBlocks; ob++)
+                                KernelRowsA(rows, ow, wp, rowStart, Off + panel * Mr, bpack + (long)ob * k * Nr, c + ob * Nr, ogPad, betaZero);
                         }
                     }
                 }
@@ -341,7 +490,7 @@ internal static unsafe class ConvGemmArrays
             throw new ArgumentException($"{name} needs {count} elements from offset {offset} but has {a.Length}.");
     }
 
-    /// <summary>Implicit-GEMM forward of a float convolution (see <see cref="ConvolutionKernels.Forward{T}"/>).</summary>
+    /// <summary>Implicit-GEMM forward of a stride-1 float convolution (see <see cref="ConvolutionKernels.Forward{T}"/>).</summary>
     public static void Forward(ConvolutionKernels.Problem p, float[] x, int xOff, float[] w, int wOff, float[]? bias, int bOff,
         float[] y, int yOff)
     {
@@ -351,7 +500,7 @@ internal static unsafe class ConvGemmArrays
         if (bias is not null) Need(bias, bOff, p.O, "bias");
         Need(y, yOff, (long)p.N * p.O * g.OutPlane, "output");
         fixed (float* px = x, pw = w, pb = bias, py = y)
-            ConvGemm.Convolve(p.N, p.Groups, p.Cg, p.Og, g, pw + wOff, px + xOff, bias is null ? null : pb + bOff, py + yOff, ConvGemm.Isa);
+            ConvGemm.Convolve(p.N, p.Groups, p.Cg, p.Og, g, pw + wOff, px + xOff, bias is null ? null : pb + bOff, py + yOff);
     }
 
     /// <summary>Implicit-GEMM input gradient of a stride-1 float convolution (overwrites gx).</summary>
@@ -362,10 +511,10 @@ internal static unsafe class ConvGemmArrays
         Need(w, wOff, (long)p.O * p.Ckk, "weight");
         Need(gx, gxOff, (long)p.N * p.C * g.InPlane, "grad_input");
         fixed (float* pg = gy, pw = w, px = gx)
-            ConvGemm.BackwardInputStride1(p.N, p.Groups, p.Cg, p.Og, g, pw + wOff, pg + gyOff, px + gxOff, ConvGemm.Isa);
+            ConvGemm.BackwardInputStride1(p.N, p.Groups, p.Cg, p.Og, g, pw + wOff, pg + gyOff, px + gxOff);
     }
 
-    /// <summary>Implicit-GEMM weight gradient of a float convolution (overwrites gw).</summary>
+    /// <summary>Implicit-GEMM weight gradient of a stride-1 float convolution (overwrites gw).</summary>
     public static void BackwardWeight(ConvolutionKernels.Problem p, float[] x, int xOff, float[] gy, int gyOff, float[] gw, int gwOff)
     {
         var g = p.G;
@@ -373,6 +522,6 @@ internal static unsafe class ConvGemmArrays
         Need(gy, gyOff, (long)p.N * p.O * g.OutPlane, "grad_output");
         Need(gw, gwOff, (long)p.O * p.Ckk, "grad_weight");
         fixed (float* px = x, pg = gy, pw = gw)
-            ConvGemm.BackwardWeight(p.N, p.Groups, p.Cg, p.Og, g, px + xOff, pg + gyOff, pw + gwOff, ConvGemm.Isa);
+            ConvGemm.BackwardWeight(p.N, p.Groups, p.Cg, p.Og, g, px + xOff, pg + gyOff, pw + gwOff);
     }
 }
