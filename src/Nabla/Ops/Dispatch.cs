@@ -54,6 +54,18 @@ internal static class Dispatch
             }
         }
         var strides = BroadcastStrides(src, dst._shape);
+        if (src._dtype == dst._dtype && dst._numel > 0 && AllZero(strides) && dst.is_contiguous())
+        {
+            // One element broadcast everywhere (the gradient of a sum, ones_like(...).expand): a fill.
+            switch (dst._dtype)
+            {
+                case ScalarType.Float32: FillWith<float>(dst, src); return;
+                case ScalarType.Float64: FillWith<double>(dst, src); return;
+                case ScalarType.Int64: FillWith<long>(dst, src); return;
+                case ScalarType.Int32: FillWith<int>(dst, src); return;
+                case ScalarType.Bool: FillWith<bool>(dst, src); return;
+            }
+        }
         switch (src._dtype)
         {
             case ScalarType.Float32: CopyFrom<float>(dst, src, strides); break;
@@ -111,6 +123,19 @@ internal static class Dispatch
         var (sd, ss) = ((Storage<T>)dst._storage, (Storage<T>)src._storage);
         for (int b = 0; b < offsets.Length; b++) offsets[b] += ss.Start;
         Transpose.Copy(ss.Array, offsets, (int)src._strides[src._shape.Length - 1], sd.Array, sd.Start + dst._offset, rows, cols);
+    }
+
+    static bool AllZero(long[] strides)
+    {
+        foreach (var st in strides)
+            if (st != 0) return false;
+        return true;
+    }
+
+    static void FillWith<T>(Tensor dst, Tensor src) where T : unmanaged
+    {
+        var (sd, ss) = ((Storage<T>)dst._storage, (Storage<T>)src._storage);
+        sd.Array.AsSpan(sd.Start + dst._offset, dst._numel).Fill(ss.Array[ss.Start + src._offset]);
     }
 
     static void RepeatRows<T>(Tensor dst, Tensor src) where T : unmanaged

@@ -65,6 +65,31 @@ public class FusedKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    [InlineData(ScalarType.Int64)]
+    [InlineData(ScalarType.Int32)]
+    [InlineData(ScalarType.Bool)]
+    public void A_broadcast_single_element_copies_as_a_fill_into_every_position(ScalarType dtype)
+    {
+        // The sum's gradient reaches convolution backward as one element expanded to the output's shape.
+        var source = torch.arange(5, dtype: ScalarType.Int64).to(dtype)[3..4];          // offset 3 in its storage
+        foreach (var shape in new[] { new long[] { 2, 3, 5 }, new long[] { 1 }, new long[] { 4, 0 }, new long[] { 67 } })
+        {
+            var e = source.view(Enumerable.Repeat(1L, shape.Length).ToArray()).expand(shape);
+            var c = e.contiguous();
+            Assert.Equal(shape, c.shape);
+            Assert.True(c.is_contiguous());
+            var expected = Enumerable.Repeat(dtype == ScalarType.Bool ? 1.0 : 3.0, (int)shape.Aggregate(1L, (a, b) => a * b)).ToArray();
+            Assert.Equal(expected, c.to(ScalarType.Float64).ToArray<double>());
+        }
+        // Into a non-contiguous destination the general strided copy still runs.
+        var dst = torch.zeros(new long[] { 4, 6 }, dtype: dtype).t();
+        dst.copy_(source.expand(6, 4));
+        Assert.Equal(Enumerable.Repeat(dtype == ScalarType.Bool ? 1.0 : 3.0, 24).ToArray(), dst.contiguous().to(ScalarType.Float64).ToArray<double>());
+    }
+
     [Fact]
     public void Axpy_is_one_fused_multiply_add_per_element_for_all_tail_lengths()
     {

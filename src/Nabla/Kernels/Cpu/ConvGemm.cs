@@ -169,37 +169,33 @@ internal static unsafe class ConvGemm
 
     static float* Align(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
 
-    /// <summary>Copies <paramref name="planes"/> planes of H x W (src) into padded planes (dst, Lc apart), zeros around.</summary>
-    static void Pad(int planes, in Padding g, float* src, float* dst) =>
-        ParallelFor.For(planes, Math.Max(1, (1 << 16) / Math.Max(1, g.Lc)), new PadBody { G = g, Src = src, Dst = dst });
-
-    struct PadBody : IRangeBody
+    /// <summary>
+    /// Writes the floats [lo, hi) of each of <paramref name="channels"/> padded planes (dst, Lc apart; whole rows,
+    /// and the zero slack after the last row where hi reaches it) from the H x W planes at src.
+    /// </summary>
+    static void PadRange(in Padding g, float* src, float* dst, int channels, long lo, long hi)
     {
-        public Padding G;
-        public float* Src, Dst;
-
-        public readonly void Invoke(int begin, int end)
+        int r0 = (int)(lo / g.Wp), r1 = (int)Math.Min(g.Hp, (hi + g.Wp - 1) / g.Wp);
+        long slackEnd = Math.Min(g.Lc, hi);
+        // Columns [c0, c1) of a padded row hold source columns [c0 - PW, c1 - PW); the rest are zeros.
+        int c0 = Math.Max(0, g.PW), c1 = Math.Min(g.Wp, g.W + g.PW);
+        for (int c = 0; c < channels; c++)
         {
-            var g = G;
-            // Columns [c0, c1) of a padded row hold source columns [c0 - PW, c1 - PW); the rest are zeros.
-            int c0 = Math.Max(0, g.PW), c1 = Math.Min(g.Wp, g.W + g.PW);
-            for (int plane = begin; plane < end; plane++)
+            float* s = src + (long)c * g.H * g.W, plane = dst + (long)c * g.Lc, d = plane + (long)r0 * g.Wp;
+            for (int r = r0; r < r1; r++, d += g.Wp)
             {
-                float* s = Src + (long)plane * g.H * g.W, d = Dst + (long)plane * g.Lc;
-                for (int r = 0; r < g.Hp; r++, d += g.Wp)
+                int sr = r - g.PH;
+                if ((uint)sr >= (uint)g.H || c1 <= c0)
                 {
-                    int sr = r - g.PH;
-                    if ((uint)sr >= (uint)g.H || c1 <= c0)
-                    {
-                        new Span<float>(d, g.Wp).Clear();
-                        continue;
-                    }
-                    if (c0 > 0) new Span<float>(d, c0).Clear();
-                    new ReadOnlySpan<float>(s + (long)sr * g.W + (c0 - g.PW), c1 - c0).CopyTo(new Span<float>(d + c0, c1 - c0));
-                    if (c1 < g.Wp) new Span<float>(d + c1, g.Wp - c1).Clear();
+                    new Span<float>(d, g.Wp).Clear();
+                    continue;
                 }
-                new Span<float>(d, g.Lc - g.Hp * g.Wp).Clear();
+                if (c0 > 0) new Span<float>(d, c0).Clear();
+                new ReadOnlySpan<float>(s + (long)sr * g.W + (c0 - g.PW), c1 - c0).CopyTo(new Span<float>(d + c0, c1 - c0));
+                if (c1 < g.Wp) new Span<float>(d + c1, g.Wp - c1).Clear();
             }
+            long tail = (long)g.Hp * g.Wp;
+            if (slackEnd > tail) new Span<float>(plane + tail, (int)(slackEnd - tail)).Clear();
         }
     }
 
@@ -237,14 +233,13 @@ internal static unsafe class ConvGemm
         int rowPanels = g.OH * CeilDiv(g.OW, Nr), widePanels = CeilDiv(g.OH * pad.Wp, Nr);
         bool wide = widePanels < rowPanels;
         float[] packed = Rent(groups * perGroup);
-        float[] padded = Rent((long)n * groups * cg * pad.Lc);
         int[] off = Offsets(cg, g.KH, g.KW, g.DH, g.DW, pad);
         try
         {
-            fixed (float* pa0 = packed, px0 = padded)
+            fixed (float* pa0 = packed)
             fixed (int* po = off)
             {
-                float* pa = Align(pa0), px = Align(px0);
+                float* pa = Align(pa0);
                 for (int grp = 0; grp < groups; grp++)
                     for (int pc = 0; pc < ckk; pc += kc)
                     {
@@ -254,21 +249,19 @@ internal static unsafe class ConvGemm
                         for (int i = 0; i < mPanels; i++)
                             GemmPacking.PackAPanel(dst + (long)i * Mr * k, src + (long)i * Mr * ckk, ckk, 1, Math.Min(Mr, og - i * Mr), k, Mr);
                     }
-                Pad(n * groups * cg, pad, x, px);
                 int panels = wide ? widePanels : rowPanels;
-                long work = (long)groups * mPanels * Mr * ckk * Nr;
+                long work = (long)mPanels * Mr * ckk * Nr;
                 var body = new ConvolveBody
                 {
                     G = g, Pad = pad, Groups = groups, Cg = cg, Og = og, Ckk = ckk, Kc = kc, MPanels = mPanels,
-                    Panels = panels, Wide = wide, PerGroup = perGroup, A = pa, X = px, Off = po, Bias = bias, Y = y,
+                    Panels = panels, Wide = wide, PerGroup = perGroup, A = pa, X = x, Off = po, Bias = bias, Y = y,
                 };
-                ParallelFor.For(n * panels, (int)Math.Max(1, (1L << 17) / Math.Max(1, work)), body);
+                ParallelFor.For(n * groups * panels, (int)Math.Max(1, (1L << 17) / Math.Max(1, work)), body);
             }
         }
         finally
         {
             ArrayPool<float>.Shared.Return(packed);
-            ArrayPool<float>.Shared.Return(padded);
         }
     }
 
@@ -282,28 +275,44 @@ internal static unsafe class ConvGemm
         public float* A, X, Bias, Y;
         public int* Off;
 
+        /// <summary>Where panel t's columns start in a padded plane.</summary>
+        readonly int PanelBase(int t)
+        {
+            if (Wide) return t * Nr;
+            int perRow = CeilDiv(G.OW, Nr);
+            return t / perRow * Pad.Wp + t % perRow * Nr;
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int begin, int end)
         {
             var g = G;
-            int kc = Kc, ckk = Ckk, plane = g.OutPlane, og = Og, ow = g.OW, wp = Pad.Wp;
+            int kc = Kc, ckk = Ckk, plane = g.OutPlane, og = Og, ow = g.OW, wp = Pad.Wp, panels = Panels;
             float* tile = (float*)GemmPacking.BBuffer((long)MPanels * Mr * Nr * sizeof(float));
+            // This chunk's padded copy of the current (image, group): only the rows its panels read.
+            float* image = (float*)GemmPacking.ABuffer(((long)Cg * Pad.Lc + 16) * sizeof(float));
+            int reach = (g.KH - 1) * g.DH * wp + (g.KW - 1) * g.DW + Nr;
+            int cached = -1;
             // Output runs of the current panel: (tile column, position in the output plane, length).
             int* runs = stackalloc int[3 * (Nr + 2)];
             for (int u = begin; u < end; u++)
             {
-                int img = u / Panels, t = u % Panels;
-                int baseOffset, nRuns = 0;
+                int key = u / panels, t = u % panels, img = key / Groups, grp = key % Groups;
+                if (key != cached)
+                {
+                    int first = Math.Max(begin, key * panels) - key * panels, last = Math.Min(end, key * panels + panels) - 1 - key * panels;
+                    PadRange(Pad, X + (long)key * Cg * g.InPlane, image, Cg, PanelBase(first), (long)PanelBase(last) + reach);
+                    cached = key;
+                }
+                int baseOffset = PanelBase(t), nRuns = 0;
                 if (!Wide)
                 {
                     int perRow = CeilDiv(ow, Nr), oh = t / perRow, ow0 = t % perRow * Nr;
-                    baseOffset = oh * wp + ow0;
                     runs[0] = 0; runs[1] = oh * ow + ow0; runs[2] = Math.Min(Nr, ow - ow0);
                     nRuns = 1;
                 }
                 else
                 {
-                    baseOffset = t * Nr;
                     int s = baseOffset, stop = Math.Min(baseOffset + Nr, g.OH * wp);
                     while (s < stop)
                     {
@@ -318,24 +327,21 @@ internal static unsafe class ConvGemm
                         s = rowEnd;
                     }
                 }
-                for (int grp = 0; grp < Groups; grp++)
+                float* b = image + baseOffset;
+                for (int pc = 0; pc < ckk; pc += kc)
                 {
-                    float* image = X + ((long)img * Groups + grp) * Cg * Pad.Lc + baseOffset;
-                    for (int pc = 0; pc < ckk; pc += kc)
-                    {
-                        int k = Math.Min(kc, ckk - pc);
-                        float* ap = A + grp * PerGroup + (long)pc * MPanels * Mr;
-                        for (int i = 0; i < MPanels; i++)
-                            KernelIndirectB(k, ap + (long)i * Mr * k, image, Off + pc, tile + i * Mr * Nr, pc == 0);
-                    }
-                    float* yg = Y + ((long)img * Groups + grp) * og * plane;
-                    for (int o = 0; o < og; o++)
-                    {
-                        float b = Bias == null ? 0f : Bias[grp * og + o];
-                        float* trow = tile + o * Nr, yrow = yg + (long)o * plane;
-                        for (int r = 0; r < nRuns; r++)
-                            CopyRun(trow + runs[3 * r], yrow + runs[3 * r + 1], runs[3 * r + 2], b);
-                    }
+                    int k = Math.Min(kc, ckk - pc);
+                    float* ap = A + grp * PerGroup + (long)pc * MPanels * Mr;
+                    for (int i = 0; i < MPanels; i++)
+                        KernelIndirectB(k, ap + (long)i * Mr * k, b, Off + pc, tile + i * Mr * Nr, pc == 0);
+                }
+                float* yg = Y + (long)key * og * plane;
+                for (int o = 0; o < og; o++)
+                {
+                    float bias = Bias == null ? 0f : Bias[grp * og + o];
+                    float* trow = tile + o * Nr, yrow = yg + (long)o * plane;
+                    for (int r = 0; r < nRuns; r++)
+                        CopyRun(trow + runs[3 * r], yrow + runs[3 * r + 1], runs[3 * r + 2], bias);
                 }
             }
         }
@@ -395,23 +401,23 @@ internal static unsafe class ConvGemm
         int ckk = cg * g.KernelArea;
         int qPanels = CeilDiv(ckk, Mr), ogPad = CeilDiv(og, Nr) * Nr;
         long perGroup = (long)qPanels * Mr * ogPad;
-        float[] padded = Rent((long)n * groups * cg * pad.Lc);
         float[] result = Rent(groups * perGroup);
-        // Offsets padded to whole panels: rows past ckk repeat row 0 (their results are dropped).
+        // Offsets padded to whole panels: rows past ckk repeat the last row (their results are dropped).
         int[] off = Offsets(cg, g.KH, g.KW, g.DH, g.DW, pad);
+        int valid = off.Length;
         Array.Resize(ref off, qPanels * Mr);
+        for (int q = valid; q < off.Length; q++) off[q] = off[valid - 1];
         try
         {
-            fixed (float* px0 = padded, pr0 = result)
+            fixed (float* pr0 = result)
             fixed (int* po = off)
             {
-                float* px = Align(px0), pr = Align(pr0);
-                Pad(n * groups * cg, pad, x, px);
+                float* pr = Align(pr0);
                 int rowsPerSlice = Math.Max(1, Math.Min(g.OH, PositionsPerSlice / Math.Max(1, g.OW)));
                 var body = new WeightBody
                 {
-                    G = g, Pad = pad, N = n, Groups = groups, Og = og, OgPad = ogPad, Cg = cg, QPanels = qPanels,
-                    RowsPerSlice = rowsPerSlice, PerGroup = perGroup, X = px, Gy = gy, Result = pr, Off = po,
+                    G = g, Pad = pad, N = n, Groups = groups, Og = og, OgPad = ogPad, Cg = cg, Ckk = ckk, QPanels = qPanels,
+                    RowsPerSlice = rowsPerSlice, PerGroup = perGroup, X = x, Gy = gy, Result = pr, Off = po,
                 };
                 long work = (long)n * g.OutPlane * Mr * ogPad;
                 ParallelFor.For(groups * qPanels, (int)Math.Max(1, (1L << 17) / Math.Max(1, work)), body);
@@ -427,7 +433,6 @@ internal static unsafe class ConvGemm
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(padded);
             ArrayPool<float>.Shared.Return(result);
         }
     }
@@ -436,7 +441,7 @@ internal static unsafe class ConvGemm
     {
         public Window2d G;
         public Padding Pad;
-        public int N, Groups, Og, OgPad, Cg, QPanels, RowsPerSlice;
+        public int N, Groups, Og, OgPad, Cg, Ckk, QPanels, RowsPerSlice;
         public long PerGroup;
         public float* X, Gy, Result;
         public int* Off;
@@ -445,9 +450,11 @@ internal static unsafe class ConvGemm
         public readonly void Invoke(int begin, int end)
         {
             var g = G;
-            int og = Og, ogPad = OgPad, plane = g.OutPlane, ow = g.OW, wp = Pad.Wp, oBlocks = ogPad / Nr;
+            int og = Og, ogPad = OgPad, plane = g.OutPlane, ow = g.OW, wp = Pad.Wp, oBlocks = ogPad / Nr, kk = g.KernelArea;
             int sliceLen = RowsPerSlice * ow;
             float* bpack = (float*)GemmPacking.BBuffer((long)oBlocks * sliceLen * Nr * sizeof(float));
+            // This chunk's padded copy of the channels its q rows read, one image at a time.
+            float* image = (float*)GemmPacking.ABuffer(((long)Cg * Pad.Lc + 16) * sizeof(float));
             // Units [begin, end) are (group, q panel) pairs; a group's units are consecutive.
             int u = begin;
             while (u < end)
@@ -455,9 +462,11 @@ internal static unsafe class ConvGemm
                 int grp = u / QPanels;
                 int p0 = u % QPanels, p1 = Math.Min(QPanels, p0 + (end - u));
                 u += p1 - p0;
+                int c0 = p0 * Mr / kk, c1 = Math.Min(Cg, (Math.Min(Ckk, p1 * Mr) - 1) / kk + 1);
                 for (int img = 0; img < N; img++)
                 {
-                    float* image = X + ((long)img * Groups + grp) * Cg * Pad.Lc;
+                    float* src = X + ((long)img * Groups + grp) * Cg * g.InPlane;
+                    PadRange(Pad, src + (long)c0 * g.InPlane, image + (long)c0 * Pad.Lc, c1 - c0, 0, Pad.Lc);
                     float* grad = Gy + ((long)img * Groups + grp) * og * plane;
                     for (int oh0 = 0; oh0 < g.OH; oh0 += RowsPerSlice)
                     {
