@@ -56,6 +56,8 @@ public class ConvGemmTests
                 (1, 3, 5, 9, 63, 3, 1L, 1L, 1L, 1L, true),     // row panels with a ragged last piece (31 of 32)
                 (1, 2, 3, 12, 96, 3, 1L, 1L, 1L, 1L, false),   // row panels, several whole pieces per row
                 (2, 4, 4, 20, 20, 3, 1L, 1L, 3L, 1L, true),    // padding 1 with dilation 3: grad input crops
+                (4, 32, 32, 32, 32, 3, 1L, 1L, 1L, 1L, false), // enough work for one grad-weight partial per thread
+                (4, 32, 32, 24, 24, 3, 1L, 1L, 1L, 2L, true),  // the same with two groups and 3 slices per image
             })
             {
                 var x = torch.randn(n, c, h, wd);

@@ -27,8 +27,9 @@ namespace Nabla.Kernels.Cpu;
 //   grad weight  gw[grp]^T (Ckk x Og) = sum_n col(x[n, grp]) (Ckk x P) @ g[n, grp]^T (P x Og). The microkernel
 //                (KernelRowsA) takes A's 8 rows straight from the padded image (row r at off[q0 + r], one output row
 //                of OW floats after another at pitch Wp) and B = g^T packed per (image, slice of output rows) by 8x8
-//                transposes. Threads split the q rows (8-row panels), so every element is summed over the batch in the
-//                same order on any thread count, with no partial buffers; the Ckk x Og result is transposed at the end.
+//                transposes. The reduction (images x slices) is split into one contiguous range per thread, each
+//                summed into a partial Ckk x Og of its own (so nothing is padded or packed twice); the partials are
+//                added in chunk order while transposing into gw, so a given thread count always gives the same bits.
 // Sums run over k in blocks (slices) in ascending order, so results differ from the im2col path only by float
 // rounding of the blocking.
 
@@ -62,7 +63,7 @@ internal static unsafe class ConvGemm
     /// <paramref name="betaZero"/>, else added to.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
-    static void KernelIndirectB(int kc, float* a, float* x, int* off, float* c, bool betaZero)
+    internal static void KernelIndirectB(int kc, float* a, float* x, int* off, float* c, bool betaZero)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -91,7 +92,7 @@ internal static unsafe class ConvGemm
     /// steps; c has row stride <paramref name="ldc"/>, overwritten when <paramref name="betaZero"/>, else added to.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
-    static void KernelRowsA(int rows, int len, int pitch, float* x, int* off, float* b, float* c, int ldc, bool betaZero)
+    internal static void KernelRowsA(int rows, int len, int pitch, float* x, int* off, float* b, float* c, int ldc, bool betaZero)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
@@ -173,6 +174,7 @@ internal static unsafe class ConvGemm
     /// Writes the floats [lo, hi) of each of <paramref name="channels"/> padded planes (dst, Lc apart; whole rows,
     /// and the zero slack after the last row where hi reaches it) from the H x W planes at src.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void PadRange(in Padding g, float* src, float* dst, int channels, long lo, long hi)
     {
         int r0 = (int)(lo / g.Wp), r1 = (int)Math.Min(g.Hp, (hi + g.Wp - 1) / g.Wp);
@@ -187,16 +189,44 @@ internal static unsafe class ConvGemm
                 int sr = r - g.PH;
                 if ((uint)sr >= (uint)g.H || c1 <= c0)
                 {
-                    new Span<float>(d, g.Wp).Clear();
+                    Zero(d, g.Wp);
                     continue;
                 }
-                if (c0 > 0) new Span<float>(d, c0).Clear();
-                new ReadOnlySpan<float>(s + (long)sr * g.W + (c0 - g.PW), c1 - c0).CopyTo(new Span<float>(d + c0, c1 - c0));
-                if (c1 < g.Wp) new Span<float>(d + c1, g.Wp - c1).Clear();
+                for (int j = 0; j < c0; j++) d[j] = 0f;
+                Copy(s + (long)sr * g.W + (c0 - g.PW), d + c0, c1 - c0);
+                for (int j = c1; j < g.Wp; j++) d[j] = 0f;
             }
             long tail = (long)g.Hp * g.Wp;
-            if (slackEnd > tail) new Span<float>(plane + tail, (int)(slackEnd - tail)).Clear();
+            if (slackEnd > tail) Zero(plane + tail, (int)(slackEnd - tail));
         }
+    }
+
+    /// <summary>d[j] = s[j] for j &lt; len (whole vectors, the last one overlapping; scalar below one vector).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Copy(float* s, float* d, int len)
+    {
+        if (len < 16)
+        {
+            for (int j = 0; j < len; j++) d[j] = s[j];
+            return;
+        }
+        int i = 0;
+        for (; i + 16 <= len; i += 16) Vector512.Store(Vector512.Load(s + i), d + i);
+        if (i < len) Vector512.Store(Vector512.Load(s + len - 16), d + len - 16);
+    }
+
+    /// <summary>d[j] = 0 for j &lt; len.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Zero(float* d, int len)
+    {
+        if (len < 16)
+        {
+            for (int j = 0; j < len; j++) d[j] = 0f;
+            return;
+        }
+        int i = 0;
+        for (; i + 16 <= len; i += 16) Vector512.Store(Vector512<float>.Zero, d + i);
+        if (i < len) Vector512.Store(Vector512<float>.Zero, d + len - 16);
     }
 
     /// <summary>off[q] for q = (c, ki, kj) over <paramref name="channels"/> channels: where row q of the column matrix starts.</summary>
@@ -401,7 +431,13 @@ internal static unsafe class ConvGemm
         int ckk = cg * g.KernelArea;
         int qPanels = CeilDiv(ckk, Mr), ogPad = CeilDiv(og, Nr) * Nr;
         long perGroup = (long)qPanels * Mr * ogPad;
-        float[] result = Rent(groups * perGroup);
+        int rowsPerSlice = Math.Max(1, Math.Min(g.OH, PositionsPerSlice / Math.Max(1, g.OW)));
+        int slices = CeilDiv(g.OH, rowsPerSlice);
+        int units = groups * n * slices;
+        long workPerUnit = (long)rowsPerSlice * g.OW * qPanels * Mr * ogPad;
+        int chunks = (int)Math.Clamp(units * workPerUnit / (1L << 20), 1, Math.Min(units, ParallelFor.NumThreads));
+        long partialSize = groups * perGroup;
+        float[] partials = Rent(chunks * partialSize);
         // Offsets padded to whole panels: rows past ckk repeat the last row (their results are dropped).
         int[] off = Offsets(cg, g.KH, g.KW, g.DH, g.DW, pad);
         int valid = off.Length;
@@ -409,31 +445,35 @@ internal static unsafe class ConvGemm
         for (int q = valid; q < off.Length; q++) off[q] = off[valid - 1];
         try
         {
-            fixed (float* pr0 = result)
+            fixed (float* pp0 = partials)
             fixed (int* po = off)
             {
-                float* pr = Align(pr0);
-                int rowsPerSlice = Math.Max(1, Math.Min(g.OH, PositionsPerSlice / Math.Max(1, g.OW)));
+                float* pp = Align(pp0);
                 var body = new WeightBody
                 {
-                    G = g, Pad = pad, N = n, Groups = groups, Og = og, OgPad = ogPad, Cg = cg, Ckk = ckk, QPanels = qPanels,
-                    RowsPerSlice = rowsPerSlice, PerGroup = perGroup, X = x, Gy = gy, Result = pr, Off = po,
+                    G = g, Pad = pad, N = n, Groups = groups, Og = og, OgPad = ogPad, Cg = cg, QPanels = qPanels,
+                    RowsPerSlice = rowsPerSlice, Slices = slices, PerChunk = CeilDiv(units, chunks), Units = units,
+                    PerGroup = perGroup, X = x, Gy = gy, Partials = pp, Off = po,
                 };
-                long work = (long)n * g.OutPlane * Mr * ogPad;
-                ParallelFor.For(groups * qPanels, (int)Math.Max(1, (1L << 17) / Math.Max(1, work)), body);
-                // gw[grp*og + o, q] = result[grp][q, o]
+                ParallelFor.For(chunks, 1, body);
+                // gw[grp*og + o, q] = sum over chunks (in order) of partial[chunk][grp][q, o]
                 for (int grp = 0; grp < groups; grp++)
                     for (int q = 0; q < ckk; q++)
                     {
-                        float* src = pr + grp * perGroup + (long)q * ogPad;
                         float* dst = gw + (long)grp * og * ckk + q;
+                        float* src = pp + grp * perGroup + (long)q * ogPad;
                         for (int o = 0; o < og; o++) dst[(long)o * ckk] = src[o];
+                        for (int c = 1; c < chunks; c++)
+                        {
+                            src += partialSize;
+                            for (int o = 0; o < og; o++) dst[(long)o * ckk] += src[o];
+                        }
                     }
             }
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(result);
+            ArrayPool<float>.Shared.Return(partials);
         }
     }
 
@@ -441,49 +481,43 @@ internal static unsafe class ConvGemm
     {
         public Window2d G;
         public Padding Pad;
-        public int N, Groups, Og, OgPad, Cg, Ckk, QPanels, RowsPerSlice;
+        public int N, Groups, Og, OgPad, Cg, QPanels, RowsPerSlice, Slices, PerChunk, Units;
         public long PerGroup;
-        public float* X, Gy, Result;
+        public float* X, Gy, Partials;
         public int* Off;
 
+        /// <summary>Chunks [begin, end): chunk c sums units [c*PerChunk, (c+1)*PerChunk) of (group, image, slice of output rows) into its own partial.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Invoke(int begin, int end)
         {
             var g = G;
-            int og = Og, ogPad = OgPad, plane = g.OutPlane, ow = g.OW, wp = Pad.Wp, oBlocks = ogPad / Nr, kk = g.KernelArea;
-            int sliceLen = RowsPerSlice * ow;
-            float* bpack = (float*)GemmPacking.BBuffer((long)oBlocks * sliceLen * Nr * sizeof(float));
-            // This chunk's padded copy of the channels its q rows read, one image at a time.
+            int og = Og, ogPad = OgPad, plane = g.OutPlane, ow = g.OW, wp = Pad.Wp, oBlocks = ogPad / Nr;
+            int reach = (g.KH - 1) * g.DH * wp + (g.KW - 1) * g.DW;
+            float* bpack = (float*)GemmPacking.BBuffer((long)oBlocks * RowsPerSlice * ow * Nr * sizeof(float));
+            // The padded rows of the current slice, all channels of its group.
             float* image = (float*)GemmPacking.ABuffer(((long)Cg * Pad.Lc + 16) * sizeof(float));
-            // Units [begin, end) are (group, q panel) pairs; a group's units are consecutive.
-            int u = begin;
-            while (u < end)
+            for (int chunk = begin; chunk < end; chunk++)
             {
-                int grp = u / QPanels;
-                int p0 = u % QPanels, p1 = Math.Min(QPanels, p0 + (end - u));
-                u += p1 - p0;
-                int c0 = p0 * Mr / kk, c1 = Math.Min(Cg, (Math.Min(Ckk, p1 * Mr) - 1) / kk + 1);
-                for (int img = 0; img < N; img++)
+                float* partial = Partials + chunk * Groups * PerGroup;
+                new Span<float>(partial, checked((int)(Groups * PerGroup))).Clear();
+                int uEnd = Math.Min(Units, (chunk + 1) * PerChunk);
+                for (int u = chunk * PerChunk; u < uEnd; u++)
                 {
-                    float* src = X + ((long)img * Groups + grp) * Cg * g.InPlane;
-                    PadRange(Pad, src + (long)c0 * g.InPlane, image + (long)c0 * Pad.Lc, c1 - c0, 0, Pad.Lc);
-                    float* grad = Gy + ((long)img * Groups + grp) * og * plane;
-                    for (int oh0 = 0; oh0 < g.OH; oh0 += RowsPerSlice)
-                    {
-                        int rows = Math.Min(RowsPerSlice, g.OH - oh0), k = rows * ow;
-                        bool betaZero = img == 0 && oh0 == 0;
-                        // B = g^T for positions [oh0*OW, oh0*OW + k): one kc x 32 micro-panel per block of 32 channels.
-                        for (int ob = 0; ob < oBlocks; ob++)
-                            GemmPacking.PackBPanel(bpack + (long)ob * k * Nr, grad + (long)ob * Nr * plane + oh0 * ow, 1, plane,
-                                k, Math.Min(Nr, og - ob * Nr), Nr);
-                        float* rowStart = image + oh0 * wp;
-                        for (int panel = p0; panel < p1; panel++)
-                        {
-                            float* c = Result + grp * PerGroup + (long)panel * Mr * ogPad;
-                            for (int ob = 0; ob < oBlocks; ob++)
-                                KernelRowsA(rows, ow, wp, rowStart, Off + panel * Mr, bpack + (long)ob * k * Nr, c + ob * Nr, ogPad, betaZero);
-                        }
-                    }
+                    int slice = u % Slices, img = u / Slices % N, grp = u / Slices / N;
+                    int oh0 = slice * RowsPerSlice, rows = Math.Min(RowsPerSlice, g.OH - oh0), k = rows * ow;
+                    long lo = (long)oh0 * wp, hi = (long)(oh0 + rows - 1) * wp + ow + reach;
+                    PadRange(Pad, X + ((long)img * Groups + grp) * Cg * g.InPlane, image, Cg, lo, hi);
+                    // B = g^T for positions [oh0*OW, oh0*OW + k): one k x 32 micro-panel per block of 32 channels.
+                    float* grad = Gy + ((long)img * Groups + grp) * og * plane + oh0 * ow;
+                    for (int ob = 0; ob < oBlocks; ob++)
+                        GemmPacking.PackBPanel(bpack + (long)ob * k * Nr, grad + (long)ob * Nr * plane, 1, plane,
+                            k, Math.Min(Nr, og - ob * Nr), Nr);
+                    float* rowStart = image + lo;
+                    float* c = partial + grp * PerGroup;
+                    for (int ob = 0; ob < oBlocks; ob++)
+                        for (int panel = 0; panel < QPanels; panel++)
+                            KernelRowsA(rows, ow, wp, rowStart, Off + panel * Mr, bpack + (long)ob * k * Nr,
+                                c + (long)panel * Mr * ogPad + ob * Nr, ogPad, false);
                 }
             }
         }
