@@ -44,18 +44,19 @@ public class ConvGemmTests
                 (1, 2, 3, 6, 6, 3, 1L, 4L, 1L, 1L, true),     // padding beyond the kernel extent
                 (2, 16, 16, 32, 32, 3, 1L, 1L, 1L, 1L, true), // W8-like, full 32-wide panels
                 (1, 4, 4, 40, 3, 3, 1L, 1L, 1L, 1L, false),   // output narrower than a panel (im2col path: small plane)
-                // Planes of >= 256 outputs with stride 1 take ConvGemm: ragged widths, big padding, groups, dilation.
-                (1, 4, 6, 40, 9, 3, 1L, 1L, 1L, 1L, true),
-                (2, 3, 5, 16, 16, 3, 1L, 4L, 1L, 1L, true),    // padding beyond the kernel extent
-                (1, 6, 4, 21, 23, 3, 1L, 1L, 1L, 2L, false),
+                // Stride 1 with planes of >= 256 outputs and >= 1024 over the batch takes ConvGemm: ragged widths, big padding,
+                // groups, dilation.
+                (3, 4, 6, 40, 9, 3, 1L, 1L, 1L, 1L, true),
+                (3, 3, 5, 16, 16, 3, 1L, 4L, 1L, 1L, true),    // padding beyond the kernel extent
+                (3, 6, 4, 21, 23, 3, 1L, 1L, 1L, 2L, false),
                 (3, 5, 3, 19, 25, 5, 1L, 2L, 1L, 1L, true),
-                (1, 2, 2, 30, 30, 3, 1L, 0L, 3L, 1L, true),
+                (2, 2, 2, 30, 30, 3, 1L, 0L, 3L, 1L, true),
                 (2, 7, 9, 17, 33, 3, 1L, 1L, 1L, 1L, false),
-                (2, 3, 37, 20, 20, 3, 1L, 1L, 1L, 1L, true),   // 37 output channels: ragged 8-row and 32-column blocks
-                (2, 40, 10, 16, 16, 3, 1L, 1L, 1L, 1L, false), // Ckk = 360: two reduction slices
-                (1, 3, 5, 9, 63, 3, 1L, 1L, 1L, 1L, true),     // row panels with a ragged last piece (31 of 32)
+                (3, 3, 37, 20, 20, 3, 1L, 1L, 1L, 1L, true),   // 37 output channels: ragged 8-row and 32-column blocks
+                (4, 40, 10, 16, 16, 3, 1L, 1L, 1L, 1L, false), // Ckk = 360: two reduction slices
+                (2, 3, 5, 9, 63, 3, 1L, 1L, 1L, 1L, true),     // row panels with a ragged last piece (31 of 32)
                 (1, 2, 3, 12, 96, 3, 1L, 1L, 1L, 1L, false),   // row panels, several whole pieces per row
-                (2, 4, 4, 20, 20, 3, 1L, 1L, 3L, 1L, true),    // padding 1 with dilation 3: grad input crops
+                (4, 4, 4, 20, 20, 3, 1L, 1L, 3L, 1L, true),    // padding 1 with dilation 3: grad input crops
                 (4, 32, 32, 32, 32, 3, 1L, 1L, 1L, 1L, false), // enough work for one grad-weight partial per thread
                 (4, 32, 32, 24, 24, 3, 1L, 1L, 1L, 2L, true),  // the same with two groups and 3 slices per image
             })

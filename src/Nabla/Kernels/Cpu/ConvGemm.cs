@@ -432,6 +432,10 @@ internal static unsafe class ConvGemm
         int qPanels = CeilDiv(ckk, Mr), ogPad = CeilDiv(og, Nr) * Nr;
         long perGroup = (long)qPanels * Mr * ogPad;
         int rowsPerSlice = Math.Max(1, Math.Min(g.OH, PositionsPerSlice / Math.Max(1, g.OW)));
+        // Small batches (ResNet at batch 1): thinner slices, so that every thread gets at least two.
+        int want = 2 * ParallelFor.NumThreads;
+        if (groups * n * CeilDiv(g.OH, rowsPerSlice) < want)
+            rowsPerSlice = Math.Max(1, Math.Min(rowsPerSlice, g.OH * groups * n / want));
         int slices = CeilDiv(g.OH, rowsPerSlice);
         int units = groups * n * slices;
         long workPerUnit = (long)rowsPerSlice * g.OW * qPanels * Mr * ogPad;
@@ -457,24 +461,32 @@ internal static unsafe class ConvGemm
                 };
                 ParallelFor.For(chunks, 1, body);
                 // gw[grp*og + o, q] = sum over chunks (in order) of partial[chunk][grp][q, o]
+                var total = new Span<float>(pp, (int)partialSize);
+                for (int c = 1; c < chunks; c++)
+                    System.Numerics.Tensors.TensorPrimitives.Add(total, new ReadOnlySpan<float>(pp + c * partialSize, (int)partialSize), total);
                 for (int grp = 0; grp < groups; grp++)
-                    for (int q = 0; q < ckk; q++)
-                    {
-                        float* dst = gw + (long)grp * og * ckk + q;
-                        float* src = pp + grp * perGroup + (long)q * ogPad;
-                        for (int o = 0; o < og; o++) dst[(long)o * ckk] = src[o];
-                        for (int c = 1; c < chunks; c++)
-                        {
-                            src += partialSize;
-                            for (int o = 0; o < og; o++) dst[(long)o * ckk] += src[o];
-                        }
-                    }
+                    TransposeOut(pp + grp * perGroup, ogPad, gw + (long)grp * og * ckk, ckk, og);
             }
         }
         finally
         {
             ArrayPool<float>.Shared.Return(partials);
         }
+    }
+
+    /// <summary>dst[o*ckk + q] = src[q*lds + o] for q &lt; ckk, o &lt; og (8 x 8 register transposes, scalar edges).</summary>
+    static void TransposeOut(float* src, int lds, float* dst, int ckk, int og)
+    {
+        int q = 0;
+        for (; q + 8 <= ckk; q += 8)
+        {
+            int o = 0;
+            for (; o + 8 <= og; o += 8) GemmPacking.Transpose8x8(src + (long)q * lds + o, lds, dst + (long)o * ckk + q, ckk);
+            for (; o < og; o++)
+                for (int j = 0; j < 8; j++) dst[(long)o * ckk + q + j] = src[(long)(q + j) * lds + o];
+        }
+        for (; q < ckk; q++)
+            for (int o = 0; o < og; o++) dst[(long)o * ckk + q] = src[(long)q * lds + o];
     }
 
     struct WeightBody : IRangeBody

@@ -30,12 +30,13 @@ internal static class ConvolutionKernels
     }
 
     /// <summary>
-    /// The implicit-GEMM path (ConvGemm.cs) wins for stride-1 windows larger than 1x1 on planes of at least 16 x 16
-    /// outputs (W8: 19.7 -> 14.7 ms); strided layers gather their panels element by element, 1x1 layers need no
-    /// unfolding, and small planes fill its 32-wide column panels poorly, so those keep im2col + GEMM (with ConvGemm
-    /// for every layer, ResNet-18 at batch 1 measured 38 ms against 26 ms; with this rule 26.7 ms).
+    /// The implicit-GEMM path (ConvGemm.cs, stride 1 only) wins for windows larger than 1x1 on planes of at least
+    /// 16 x 16 outputs with some batch: W8 (16 images of 32 x 32) 19.7 ms by im2col, about 11 ms by ConvGemm. 1x1
+    /// layers need no unfolding, and a single small image (ResNet-18's 16 x 16 layers at batch 1) is too little work
+    /// for its per-call set-up (weight packing, per-thread padding, grad-weight partials), so those keep im2col + GEMM.
     /// </summary>
-    static bool UseConvGemm(in Problem p) => ConvGemm.Enabled && p.G.SH == 1 && p.G.SW == 1 && p.G.KernelArea > 1 && p.G.OutPlane >= 256;
+    static bool UseConvGemm(in Problem p) =>
+        ConvGemm.Enabled && p.G.SH == 1 && p.G.SW == 1 && p.G.KernelArea > 1 && p.G.OutPlane >= 256 && (long)p.N * p.G.OutPlane >= 1024;
 
     static int Grain(in Problem p) => (int)Math.Max(1, WorkPerTask / Math.Max(1, p.MacsPerImage));
 
