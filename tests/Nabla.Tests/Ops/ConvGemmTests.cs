@@ -67,18 +67,23 @@ public class ConvGemmTests
                 ConvGemm.Enabled = false;
                 var reference = Run(x, w, b, stride, pad, dil, groups);
                 ConvGemm.Enabled = true;
-                var got = Run(x, w, b, stride, pad, dil, groups);
-                string what = $"case {k}";
-                Close(reference.y, got.y, what + " output");
-                Close(reference.gx, got.gx, what + " grad input");
-                Close(reference.gw, got.gw, what + " grad weight");
-                if (bias) Close(reference.gb!, got.gb!, what + " grad bias");
+                foreach (bool winograd in new[] { true, false })
+                {
+                    Winograd.Enabled = winograd;
+                    var got = Run(x, w, b, stride, pad, dil, groups);
+                    string what = $"case {k} (Winograd {(winograd ? "on" : "off")})";
+                    Close(reference.y, got.y, what + " output");
+                    Close(reference.gx, got.gx, what + " grad input");
+                    Close(reference.gw, got.gw, what + " grad weight");
+                    if (bias) Close(reference.gb!, got.gb!, what + " grad bias");
+                }
                 k++;
             }
         }
         finally
         {
             ConvGemm.Enabled = Vector512IsOn();
+            Winograd.Enabled = Vector512IsOn();
         }
     }
 

@@ -51,7 +51,7 @@ internal static unsafe class ConvGemm
     /// <summary>Columns of the register tile: two Vector512 of floats.</summary>
     const int Nr = 32;
 
-    static int CeilDiv(int x, int y) => (x + y - 1) / y;
+    internal static int CeilDiv(int x, int y) => (x + y - 1) / y;
 
     static int SliceDepth(int k, int kc) => CeilDiv(k, CeilDiv(k, Math.Max(1, kc)));
 
@@ -151,31 +151,37 @@ internal static unsafe class ConvGemm
     // ---- the padded image ----------------------------------------------------------------------------------------
 
     /// <summary>Geometry of a padded copy of a batch of images (see Note [Implicit-GEMM convolution]).</summary>
-    readonly struct Padding
+    internal readonly struct Padding
     {
         public readonly int H, W, PH, PW, Hp, Wp, Lc;
 
         public Padding(int h, int w, int ph, int pw, int kw, int dw)
+            // A panel reads at most 31 floats past the last output position plus the largest window offset
+            // (Note [Implicit-GEMM convolution]).
+            : this(h, w, ph, pw, h + 2 * ph, w + 2 * pw, (kw - 1) * dw + Nr)
+        {
+        }
+
+        /// <summary>Planes of <paramref name="hp"/> x <paramref name="wp"/> with <paramref name="slack"/> floats after them, each starting 64-byte aligned.</summary>
+        public Padding(int h, int w, int ph, int pw, int hp, int wp, int slack)
         {
             H = h; W = w; PH = ph; PW = pw;
-            Hp = h + 2 * ph; Wp = w + 2 * pw;
-            // A panel reads at most 31 floats past the last output position plus the largest window offset
-            // (Note [Implicit-GEMM convolution]); round up so every plane starts 64-byte aligned.
-            Lc = (Hp * Wp + (kw - 1) * dw + Nr + 15) & ~15;
+            Hp = hp; Wp = wp;
+            Lc = (Hp * Wp + slack + 15) & ~15;
         }
     }
 
     /// <summary>A float buffer of at least <paramref name="count"/> elements from the shared pool, with its 64-byte aligned start.</summary>
-    static float[] Rent(long count) => ArrayPool<float>.Shared.Rent(checked((int)(count + 16)));
+    internal static float[] Rent(long count) => ArrayPool<float>.Shared.Rent(checked((int)(count + 16)));
 
-    static float* Align(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
+    internal static float* Align(float* p) => (float*)(((nuint)p + 63) & ~(nuint)63);
 
     /// <summary>
     /// Writes the floats [lo, hi) of each of <paramref name="channels"/> padded planes (dst, Lc apart; whole rows,
     /// and the zero slack after the last row where hi reaches it) from the H x W planes at src.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void PadRange(in Padding g, float* src, float* dst, int channels, long lo, long hi)
+    internal static void PadRange(in Padding g, float* src, float* dst, int channels, long lo, long hi)
     {
         int r0 = (int)(lo / g.Wp), r1 = (int)Math.Min(g.Hp, (hi + g.Wp - 1) / g.Wp);
         long slackEnd = Math.Min(g.Lc, hi);
@@ -252,6 +258,11 @@ internal static unsafe class ConvGemm
     internal static void Convolve(int n, int groups, int cg, int og, Window2d g, float* w, float* x, float* bias, float* y)
     {
         if (g.SH != 1 || g.SW != 1) throw new ArgumentException("ConvGemm needs stride 1.");
+        if (Winograd.Applies(g))
+        {
+            Winograd.Convolve(n, groups, cg, og, g, w, x, bias, y);
+            return;
+        }
         var pad = new Padding(g.H, g.W, g.PH, g.PW, g.KW, g.DW);
         if (g.OH != pad.Hp - g.DH * (g.KH - 1) || g.OW != pad.Wp - g.DW * (g.KW - 1))
             throw new ArgumentException("ConvGemm: output size does not match the window.");

@@ -1,0 +1,291 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Nabla.Kernels.Cpu;
+
+// Note [Winograd convolution]
+// A 3x3, stride-1, undilated float convolution is computed with Winograd's minimal filtering F(2x2, 3x3) (Lavin and
+// Gray, 2016): a 2x2 output tile Y of one output channel from a 4x4 input tile d of every input channel is
+//     Y = A^T [ sum_c U[o, c] (*) V[c] ] A,   U[o, c] = G g[o, c] G^T,   V[c] = B^T d[c] B,
+// with (*) the element-wise product of 4x4 matrices and
+//     B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],  G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
+//     A^T = [1 1 1 0; 0 1 -1 -1].
+// For each of the 16 positions xi of the 4x4 matrices the channel sum is a GEMM, M_xi (O x tiles) = U_xi (O x C) @
+// V_xi (C x tiles): 16*O*C multiply-adds per tile instead of 36*O*C, 2.25x fewer than the direct (or implicit-GEMM)
+// convolution. Every transform constant is 0, +-1 or 1/2, so the results differ from the direct sum by a few float
+// roundings (the transforms add at most 4 terms), within the op table's float tolerance.
+// Work is split into blocks of 32 tiles (two runs of 16 consecutive tiles of one tile row); per block a thread
+//   1. transforms its input tiles 16 at a time: the 4x4 patches of 16 neighbouring tiles are 4 rows of 34 floats of
+//      the padded image (see Note [Implicit-GEMM convolution]), split into even and odd columns by two-table permutes,
+//      so V lands as 16 packed C x 32 B panels (L2-resident scratch);
+//   2. runs the 16 GEMMs with ConvGemm's 8 x 32 microkernel against U, packed once per call;
+//   3. transforms the 16 M tiles back to 2x2 outputs (+ bias) and interleaves them into the output rows.
+// Tile rows are padded to a multiple of 16 tiles; shapes where that wastes more than 15% keep the implicit GEMM.
+// The input gradient of such a convolution is the convolution of the output gradient with the flipped, transposed
+// weight (Note [Implicit-GEMM convolution]), again 3x3 and stride 1, so it takes this path as well.
+
+/// <summary>Winograd F(2x2, 3x3) float convolution (see Note [Winograd convolution]).</summary>
+internal static unsafe class Winograd
+{
+    /// <summary>Whether 3x3 stride-1 float convolutions take this path where it applies (tests switch it off to compare).</summary>
+    internal static bool Enabled = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+
+    const int Mr = 8, Nr = 32, Lanes = 16;
+
+    /// <summary>Deepest slice of the channel reduction per microkernel call.</summary>
+    const int KC = 320;
+
+    static int RoundUp(int x, int m) => (x + m - 1) / m * m;
+
+    /// <summary>True for the windows this path computes: 3x3, stride 1, no dilation, rows of tiles that pad to 16s cheaply.</summary>
+    internal static bool Applies(in Window2d g)
+    {
+        if (!Enabled || g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.DH != 1 || g.DW != 1) return false;
+        int tw = ConvGemm.CeilDiv(g.OW, 2);
+        return RoundUp(tw, Lanes) * 20 <= tw * 23;
+    }
+
+    /// <summary>
+    /// y[n, grp*og + o] = bias[grp*og + o] + the convolution of x[n, grp] (cg channels) with w[grp] (og x cg x 3 x 3)
+    /// for a window <see cref="Applies"/> accepts; y is overwritten.
+    /// </summary>
+    internal static void Convolve(int n, int groups, int cg, int og, Window2d g, float* w, float* x, float* bias, float* y)
+    {
+        if (!Applies(g)) throw new ArgumentException("Winograd F(2x2, 3x3) needs a 3x3, stride-1, undilated window.");
+        int th = ConvGemm.CeilDiv(g.OH, 2), twp = RoundUp(ConvGemm.CeilDiv(g.OW, 2), Lanes);
+        int runs = th * twp / Lanes, blocks = ConvGemm.CeilDiv(runs, 2);
+        // Input tile (tr, tc) reads padded rows 2tr..2tr+3 and columns 2tc..2tc+3; a run of 16 tiles loads 34 floats.
+        var pad = new ConvGemm.Padding(g.H, g.W, g.PH, g.PW, 2 * th + 2, 2 * twp + 2, Lanes);
+        int mPanels = ConvGemm.CeilDiv(og, Mr), kc = ConvGemm.CeilDiv(cg, ConvGemm.CeilDiv(cg, KC));
+        long perXi = (long)mPanels * Mr * cg;
+        float[] packed = ConvGemm.Rent(groups * 16 * perXi);
+        int[] seq = new int[kc];
+        for (int p = 0; p < kc; p++) seq[p] = p * Nr;
+        try
+        {
+            fixed (float* pu0 = packed)
+            fixed (int* ps = seq)
+            {
+                float* pu = ConvGemm.Align(pu0);
+                PackFilters(groups, cg, og, kc, mPanels, w, pu);
+                var body = new Body
+                {
+                    G = g, Pad = pad, Groups = groups, Cg = cg, Og = og, Kc = kc, MPanels = mPanels, Twp = twp,
+                    Runs = runs, Blocks = blocks, PerXi = perXi, U = pu, X = x, Bias = bias, Y = y, Seq = ps,
+                };
+                long work = 16L * mPanels * Mr * cg * Nr;
+                ParallelFor.For(n * groups * blocks, (int)Math.Max(1, (1L << 17) / Math.Max(1, work)), body);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(packed);
+        }
+    }
+
+    /// <summary>U[grp][xi] = (G g G^T)[xi] for every (o, c), packed as the microkernel's 8-row A panels per k slice.</summary>
+    static void PackFilters(int groups, int cg, int og, int kc, int mPanels, float* w, float* u)
+    {
+        long perXi = (long)mPanels * Mr * cg;
+        new Span<float>(u, checked((int)(groups * 16 * perXi))).Clear();
+        float* t = stackalloc float[16];
+        for (int grp = 0; grp < groups; grp++)
+            for (int o = 0; o < og; o++)
+                for (int c = 0; c < cg; c++)
+                {
+                    float* f = w + (((long)grp * og + o) * cg + c) * 9;
+                    // Gg (4 x 3): rows g0, (g0+g1+g2)/2, (g0-g1+g2)/2, g2 (g_i = row i of the filter)
+                    for (int j = 0; j < 3; j++)
+                    {
+                        float a = f[j], b = f[3 + j], d = f[6 + j];
+                        t[j] = a; t[4 + j] = 0.5f * (a + b + d); t[8 + j] = 0.5f * (a - b + d); t[12 + j] = d;
+                    }
+                    // (Gg) G^T: each row (a, b, d) becomes (a, (a+b+d)/2, (a-b+d)/2, d)
+                    int pc = c / kc * kc, k = Math.Min(kc, cg - pc), p = c - pc, panel = o / Mr, r = o % Mr;
+                    for (int i = 0; i < 4; i++)
+                    {
+                        float a = t[4 * i], b = t[4 * i + 1], d = t[4 * i + 2];
+                        float v0 = a, v1 = 0.5f * (a + b + d), v2 = 0.5f * (a - b + d), v3 = d;
+                        for (int j = 0; j < 4; j++)
+                        {
+                            float v = j == 0 ? v0 : j == 1 ? v1 : j == 2 ? v2 : v3;
+                            u[(grp * 16 + i * 4 + j) * perXi + (long)pc * mPanels * Mr + (long)panel * Mr * k + p * Mr + r] = v;
+                        }
+                    }
+                }
+    }
+
+    struct Body : IRangeBody
+    {
+        public Window2d G;
+        public ConvGemm.Padding Pad;
+        public int Groups, Cg, Og, Kc, MPanels, Twp, Runs, Blocks;
+        public long PerXi;
+        public float* U, X, Bias, Y;
+        public int* Seq;
+
+        /// <summary>First tile row of run <paramref name="run"/> (16 tiles) of an image.</summary>
+        readonly int RunRow(int run) => run * Lanes / Twp;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
+        public readonly void Invoke(int begin, int end)
+        {
+            var g = G;
+            int cg = Cg, og = Og, kc = Kc, mRows = MPanels * Mr, wp = Pad.Wp, lc = Pad.Lc, plane = g.OutPlane;
+            float* image = (float*)GemmPacking.ABuffer(((long)cg * lc + 16) * sizeof(float));
+            float* v = (float*)GemmPacking.BBuffer((16L * cg * Nr + 16L * mRows * Nr) * sizeof(float));
+            float* m = v + 16L * cg * Nr;
+            float* spill = stackalloc float[Nr];
+            int cached = -1;
+            for (int u = begin; u < end; u++)
+            {
+                int key = u / Blocks, blk = u % Blocks, grp = key % Groups;
+                if (key != cached)
+                {
+                    // Rows read by this chunk's blocks of this (image, group).
+                    int first = Math.Max(begin, key * Blocks) - key * Blocks, last = Math.Min(end, key * Blocks + Blocks) - 1 - key * Blocks;
+                    int r0 = 2 * RunRow(2 * first), r1 = 2 * RunRow(Math.Min(Runs - 1, 2 * last + 1)) + 4;
+                    ConvGemm.PadRange(Pad, X + (long)key * cg * g.InPlane, image, cg, (long)r0 * wp, (long)r1 * wp);
+                    cached = key;
+                }
+                for (int h = 0; h < 2; h++)
+                {
+                    int run = 2 * blk + h;
+                    if (run < Runs)
+                    {
+                        int tr = RunRow(run), tc0 = run * Lanes % Twp;
+                        InputTransform(image + (long)2 * tr * wp + 2 * tc0, wp, lc, cg, v + h * Lanes);
+                    }
+                    else
+                    {
+                        for (int xi = 0; xi < 16; xi++)
+                            for (int c = 0; c < cg; c++) Vector512.Store(Vector512<float>.Zero, v + ((long)xi * cg + c) * Nr + h * Lanes);
+                    }
+                }
+                float* ug = U + (long)grp * 16 * PerXi;
+                for (int xi = 0; xi < 16; xi++)
+                    for (int pc = 0; pc < cg; pc += kc)
+                    {
+                        int k = Math.Min(kc, cg - pc);
+                        float* a = ug + xi * PerXi + (long)pc * mRows;
+                        float* b = v + ((long)xi * cg + pc) * Nr;
+                        for (int i = 0; i < MPanels; i++)
+                            ConvGemm.KernelIndirectB(k, a + (long)i * Mr * k, b, Seq, m + ((long)xi * mRows + i * Mr) * Nr, pc == 0);
+                    }
+                float* yk = Y + (long)key * og * plane;
+                for (int h = 0; h < 2; h++)
+                {
+                    int run = 2 * blk + h;
+                    if (run >= Runs) continue;
+                    int tr = RunRow(run), tc0 = run * Lanes % Twp, col0 = 2 * tc0;
+                    if (col0 >= g.OW) continue;
+                    for (int o = 0; o < og; o++)
+                    {
+                        float bo = Bias == null ? 0f : Bias[grp * og + o];
+                        OutputTransform(m + (long)o * Nr + h * Lanes, (long)mRows * Nr, bo, yk + (long)o * plane, g.OH, g.OW, 2 * tr, col0, spill);
+                    }
+                }
+            }
+        }
+    }
+
+    static readonly Vector512<int> Even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    static readonly Vector512<int> Odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    static readonly Vector512<int> ZipLo = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    static readonly Vector512<int> ZipHi = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+
+    /// <summary>
+    /// V[xi][c][t] = (B^T d B)[xi] for the 16 tiles t whose 4x4 patches start at src + c*lc + 2t (rows wp apart),
+    /// written to v + (xi*channels + c)*32 + t.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void InputTransform(float* src, int wp, int lc, int channels, float* v)
+    {
+        var even = Even; var odd = Odd;
+        long xiStride = (long)channels * Nr;
+        for (int c = 0; c < channels; c++, src += lc, v += Nr)
+        {
+            // d_ij for the 16 tiles: row i, columns j (even/odd split of 34 floats).
+            Row(src, even, odd, out var d00, out var d01, out var d02, out var d03);
+            Row(src + wp, even, odd, out var d10, out var d11, out var d12, out var d13);
+            Row(src + 2 * wp, even, odd, out var d20, out var d21, out var d22, out var d23);
+            Row(src + 3 * wp, even, odd, out var d30, out var d31, out var d32, out var d33);
+            // B^T d: rows (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+            var e00 = d00 - d20; var e01 = d01 - d21; var e02 = d02 - d22; var e03 = d03 - d23;
+            var e10 = d10 + d20; var e11 = d11 + d21; var e12 = d12 + d22; var e13 = d13 + d23;
+            var e20 = d20 - d10; var e21 = d21 - d11; var e22 = d22 - d12; var e23 = d23 - d13;
+            var e30 = d10 - d30; var e31 = d11 - d31; var e32 = d12 - d32; var e33 = d13 - d33;
+            // (B^T d) B: columns the same way; V[4i + j] goes to v + (4i + j) * xiStride
+            Cols(v, xiStride, e00, e01, e02, e03);
+            Cols(v + 4 * xiStride, xiStride, e10, e11, e12, e13);
+            Cols(v + 8 * xiStride, xiStride, e20, e21, e22, e23);
+            Cols(v + 12 * xiStride, xiStride, e30, e31, e32, e33);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Cols(float* v, long xiStride, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3)
+    {
+        Vector512.Store(a0 - a2, v);
+        Vector512.Store(a1 + a2, v + xiStride);
+        Vector512.Store(a2 - a1, v + 2 * xiStride);
+        Vector512.Store(a1 - a3, v + 3 * xiStride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Row(float* p, Vector512<int> even, Vector512<int> odd,
+        out Vector512<float> d0, out Vector512<float> d1, out Vector512<float> d2, out Vector512<float> d3)
+    {
+        var lo = Vector512.Load(p); var hi = Vector512.Load(p + 16);
+        var lo2 = Vector512.Load(p + 2); var hi2 = Vector512.Load(p + 18);
+        d0 = Avx512F.PermuteVar16x32x2(lo, even, hi);
+        d1 = Avx512F.PermuteVar16x32x2(lo, odd, hi);
+        d2 = Avx512F.PermuteVar16x32x2(lo2, even, hi2);
+        d3 = Avx512F.PermuteVar16x32x2(lo2, odd, hi2);
+    }
+
+    /// <summary>
+    /// The 2x2 outputs A^T M A (+ bias) of 16 tiles of one output channel, M[xi] at m + xi*xiStride, stored to rows
+    /// row0, row0+1 and columns [col0, col0 + 32) of the OH x OW plane y (clipped).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void OutputTransform(float* m, long xiStride, float bias, float* y, int oh, int ow, int row0, int col0, float* spill)
+    {
+        var m0 = Vector512.Load(m); var m1 = Vector512.Load(m + xiStride);
+        var m2 = Vector512.Load(m + 2 * xiStride); var m3 = Vector512.Load(m + 3 * xiStride);
+        var m4 = Vector512.Load(m + 4 * xiStride); var m5 = Vector512.Load(m + 5 * xiStride);
+        var m6 = Vector512.Load(m + 6 * xiStride); var m7 = Vector512.Load(m + 7 * xiStride);
+        var m8 = Vector512.Load(m + 8 * xiStride); var m9 = Vector512.Load(m + 9 * xiStride);
+        var m10 = Vector512.Load(m + 10 * xiStride); var m11 = Vector512.Load(m + 11 * xiStride);
+        var m12 = Vector512.Load(m + 12 * xiStride); var m13 = Vector512.Load(m + 13 * xiStride);
+        var m14 = Vector512.Load(m + 14 * xiStride); var m15 = Vector512.Load(m + 15 * xiStride);
+        // A^T M: row 0 = m_0j + m_1j + m_2j, row 1 = m_1j - m_2j - m_3j
+        var t00 = m0 + m4 + m8; var t01 = m1 + m5 + m9; var t02 = m2 + m6 + m10; var t03 = m3 + m7 + m11;
+        var t10 = m4 - m8 - m12; var t11 = m5 - m9 - m13; var t12 = m6 - m10 - m14; var t13 = m7 - m11 - m15;
+        var vb = Vector512.Create(bias);
+        var y00 = t00 + t01 + t02 + vb; var y01 = t01 - t02 - t03 + vb;
+        var y10 = t10 + t11 + t12 + vb; var y11 = t11 - t12 - t13 + vb;
+        int valid = Math.Min(Nr, ow - col0);
+        StoreRow(y + (long)row0 * ow + col0, y00, y01, valid, spill);
+        if (row0 + 1 < oh) StoreRow(y + (long)(row0 + 1) * ow + col0, y10, y11, valid, spill);
+    }
+
+    /// <summary>Interleaves (a[t], b[t]) into d[2t], d[2t+1] for the first <paramref name="valid"/> of 32 floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreRow(float* d, Vector512<float> a, Vector512<float> b, int valid, float* spill)
+    {
+        var lo = Avx512F.PermuteVar16x32x2(a, ZipLo, b);
+        var hi = Avx512F.PermuteVar16x32x2(a, ZipHi, b);
+        if (valid == Nr)
+        {
+            Vector512.Store(lo, d);
+            Vector512.Store(hi, d + 16);
+            return;
+        }
+        Vector512.Store(lo, spill);
+        Vector512.Store(hi, spill + 16);
+        for (int j = 0; j < valid; j++) d[j] = spill[j];
+    }
+}
