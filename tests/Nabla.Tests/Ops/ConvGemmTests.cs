@@ -59,6 +59,12 @@ public class ConvGemmTests
                 (4, 4, 4, 20, 20, 3, 1L, 1L, 3L, 1L, true),    // padding 1 with dilation 3: grad input crops
                 (4, 32, 32, 32, 32, 3, 1L, 1L, 1L, 1L, false), // enough work for one grad-weight partial per thread
                 (4, 32, 32, 24, 24, 3, 1L, 1L, 1L, 2L, true),  // the same with two groups and 3 slices per image
+                // Windows Winograd F(2x2, 3x3) takes (3x3, stride 1, rows of ~16 or ~32 tiles), forward and grad input.
+                (2, 330, 4, 16, 32, 3, 1L, 1L, 1L, 1L, true),  // 330 input channels: two reduction slices
+                (2, 8, 6, 16, 32, 3, 1L, 1L, 1L, 2L, true),    // groups
+                (2, 3, 4, 18, 34, 3, 1L, 0L, 1L, 1L, false),   // no padding
+                (2, 3, 4, 14, 30, 3, 1L, 2L, 1L, 1L, true),    // padding 2: grad input unpadded
+                (2, 3, 4, 15, 28, 3, 1L, 3L, 1L, 1L, true),    // padding 3: grad input crops; odd output height
             })
             {
                 var x = torch.randn(n, c, h, wd);
