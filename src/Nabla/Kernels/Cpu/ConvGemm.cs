@@ -438,6 +438,11 @@ internal static unsafe class ConvGemm
     internal static void BackwardWeight(int n, int groups, int cg, int og, Window2d g, float* x, float* gy, float* gw)
     {
         if (g.SH != 1 || g.SW != 1) throw new ArgumentException("ConvGemm needs stride 1.");
+        if (Winograd.Applies(g))
+        {
+            Winograd.BackwardWeight(n, groups, cg, og, g, x, gy, gw);
+            return;
+        }
         var pad = new Padding(g.H, g.W, g.PH, g.PW, g.KW, g.DW);
         int ckk = cg * g.KernelArea;
         int qPanels = CeilDiv(ckk, Mr), ogPad = CeilDiv(og, Nr) * Nr;

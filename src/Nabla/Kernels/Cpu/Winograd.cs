@@ -191,6 +191,184 @@ internal static unsafe class Winograd
         }
     }
 
+    /// <summary>
+    /// gw (groups*og x cg x 3 x 3, overwritten) = the weight gradient of a convolution <see cref="Applies"/> accepts:
+    /// dU[xi] (og x cg) = sum over tiles of dM[xi] (og x tiles) @ V[xi]^T (tiles x cg) with dM = A dY A^T the
+    /// transformed output gradient, then gw[o, c] = G^T dU[o, c] G (Note [Winograd convolution]).
+    /// </summary>
+    internal static void BackwardWeight(int n, int groups, int cg, int og, Window2d g, float* x, float* gy, float* gw)
+    {
+        if (!Applies(g)) throw new ArgumentException("Winograd F(2x2, 3x3) needs a 3x3, stride-1, undilated window.");
+        int th = ConvGemm.CeilDiv(g.OH, 2), twp = RoundUp(ConvGemm.CeilDiv(g.OW, 2), Lanes);
+        int runs = th * twp / Lanes, blocks = ConvGemm.CeilDiv(runs, 2);
+        var padX = new ConvGemm.Padding(g.H, g.W, g.PH, g.PW, 2 * th + 2, 2 * twp + 2, Lanes);
+        var padG = new ConvGemm.Padding(g.OH, g.OW, 0, 0, 2 * th, 2 * twp, Lanes);
+        int cPad = RoundUp(cg, Mr), oPad = RoundUp(og, Nr);
+        long perXi = (long)cPad * oPad, perGroup = 16 * perXi;
+        int units = n * groups * blocks;
+        long workPerUnit = 16L * cPad * oPad * Nr;
+        int chunks = (int)Math.Clamp(units * workPerUnit / (1L << 20), 1, Math.Min(units, ParallelFor.NumThreads));
+        float[] partials = ConvGemm.Rent(chunks * groups * perGroup);
+        // Row r of a V[xi] block is channel r's 32 tiles; rows past cg repeat the last channel (results dropped).
+        int[] chan = new int[cPad];
+        for (int c = 0; c < cPad; c++) chan[c] = Math.Min(c, cg - 1) * Nr;
+        try
+        {
+            fixed (float* pp0 = partials)
+            fixed (int* pc = chan)
+            {
+                float* pp = ConvGemm.Align(pp0);
+                var body = new WeightBody
+                {
+                    G = g, PadX = padX, PadG = padG, Groups = groups, Cg = cg, Og = og, CPad = cPad, OPad = oPad, Twp = twp,
+                    Runs = runs, Blocks = blocks, PerChunk = ConvGemm.CeilDiv(units, chunks), Units = units, PerGroup = perGroup,
+                    X = x, Gy = gy, Partials = pp, Chan = pc,
+                };
+                ParallelFor.For(chunks, 1, body);
+                long total = groups * perGroup;
+                var sum = new Span<float>(pp, checked((int)total));
+                for (int c = 1; c < chunks; c++)
+                    System.Numerics.Tensors.TensorPrimitives.Add(sum, new ReadOnlySpan<float>(pp + c * total, (int)total), sum);
+                for (int grp = 0; grp < groups; grp++)
+                    for (int o = 0; o < og; o++)
+                        for (int c = 0; c < cg; c++)
+                            FilterGradient(pp + grp * perGroup + (long)c * oPad + o, perXi, gw + (((long)grp * og + o) * cg + c) * 9);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(partials);
+        }
+    }
+
+    /// <summary>f (3 x 3) = G^T X G for the 4 x 4 matrix X[xi] = x[xi * stride].</summary>
+    static void FilterGradient(float* x, long stride, float* f)
+    {
+        // Z = G^T X (3 x 4): rows X0 + (X1 + X2)/2, (X1 - X2)/2, (X1 + X2)/2 + X3
+        float* z = stackalloc float[12];
+        for (int j = 0; j < 4; j++)
+        {
+            float x0 = x[j * stride], x1 = x[(4 + j) * stride], x2 = x[(8 + j) * stride], x3 = x[(12 + j) * stride];
+            z[j] = x0 + 0.5f * (x1 + x2); z[4 + j] = 0.5f * (x1 - x2); z[8 + j] = 0.5f * (x1 + x2) + x3;
+        }
+        // f = Z G: each row (z0, z1, z2, z3) becomes (z0 + (z1 + z2)/2, (z1 - z2)/2, (z1 + z2)/2 + z3)
+        for (int a = 0; a < 3; a++)
+        {
+            float z0 = z[4 * a], z1 = z[4 * a + 1], z2 = z[4 * a + 2], z3 = z[4 * a + 3];
+            f[3 * a] = z0 + 0.5f * (z1 + z2); f[3 * a + 1] = 0.5f * (z1 - z2); f[3 * a + 2] = 0.5f * (z1 + z2) + z3;
+        }
+    }
+
+    struct WeightBody : IRangeBody
+    {
+        public Window2d G;
+        public ConvGemm.Padding PadX, PadG;
+        public int Groups, Cg, Og, CPad, OPad, Twp, Runs, Blocks, PerChunk, Units;
+        public long PerGroup;
+        public float* X, Gy, Partials;
+        public int* Chan;
+
+        readonly int RunRow(int run) => run * Lanes / Twp;
+
+        /// <summary>Chunk c sums the blocks of units [c*PerChunk, (c+1)*PerChunk) into its own partial dU.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
+        public readonly void Invoke(int begin, int end)
+        {
+            var g = G;
+            int cg = Cg, og = Og, oPad = OPad, oBlocks = oPad / Nr;
+            long perXi = (long)CPad * oPad;
+            float* xImage = (float*)GemmPacking.ABuffer(((long)cg * PadX.Lc + 16) * sizeof(float));
+            long gSize = (long)og * PadG.Lc, vSize = 16L * cg * Nr, mSize = 16L * oPad * Nr;
+            float* gImage = (float*)GemmPacking.BBuffer((gSize + vSize + 2 * mSize + 16) * sizeof(float));
+            float* v = gImage + gSize, dm = v + vSize, bp = dm + mSize;
+            for (int chunk = begin; chunk < end; chunk++)
+            {
+                float* partial = Partials + chunk * Groups * PerGroup;
+                new Span<float>(partial, checked((int)(Groups * PerGroup))).Clear();
+                int uBegin = chunk * PerChunk, uEnd = Math.Min(Units, uBegin + PerChunk);
+                int cached = -1;
+                for (int u = uBegin; u < uEnd; u++)
+                {
+                    int key = u / Blocks, blk = u % Blocks, grp = key % Groups;
+                    if (key != cached)
+                    {
+                        int first = Math.Max(uBegin, key * Blocks) - key * Blocks, last = Math.Min(uEnd, key * Blocks + Blocks) - 1 - key * Blocks;
+                        int tr0 = RunRow(2 * first), tr1 = RunRow(Math.Min(Runs - 1, 2 * last + 1));
+                        ConvGemm.PadRange(PadX, X + (long)key * cg * g.InPlane, xImage, cg, 2L * tr0 * PadX.Wp, (2L * tr1 + 4) * PadX.Wp);
+                        ConvGemm.PadRange(PadG, Gy + (long)key * og * g.OutPlane, gImage, og, 2L * tr0 * PadG.Wp, (2L * tr1 + 2) * PadG.Wp);
+                        cached = key;
+                    }
+                    for (int h = 0; h < 2; h++)
+                    {
+                        int run = 2 * blk + h;
+                        if (run < Runs)
+                        {
+                            int tr = RunRow(run), tc0 = run * Lanes % Twp;
+                            InputTransform(xImage + 2L * tr * PadX.Wp + 2 * tc0, PadX.Wp, PadX.Lc, cg, v + h * Lanes);
+                            GradTransform(gImage + 2L * tr * PadG.Wp + 2 * tc0, PadG.Wp, PadG.Lc, og, dm + h * Lanes, (long)oPad * Nr);
+                        }
+                        else
+                        {
+                            for (int xi = 0; xi < 16; xi++)
+                            {
+                                for (int c = 0; c < cg; c++) Vector512.Store(Vector512<float>.Zero, v + ((long)xi * cg + c) * Nr + h * Lanes);
+                                for (int o = 0; o < og; o++) Vector512.Store(Vector512<float>.Zero, dm + ((long)xi * oPad + o) * Nr + h * Lanes);
+                            }
+                        }
+                    }
+                    // B = dM[xi]^T (32 tiles x 32 channels per block of output channels), packed by 8 x 8 transposes.
+                    for (int xi = 0; xi < 16; xi++)
+                        for (int ob = 0; ob < oBlocks; ob++)
+                            GemmPacking.PackBPanel(bp + ((long)xi * oBlocks + ob) * Nr * Nr, dm + ((long)xi * oPad + ob * Nr) * Nr, 1, Nr,
+                                Nr, Math.Min(Nr, og - ob * Nr), Nr);
+                    float* pg = partial + grp * PerGroup;
+                    for (int xi = 0; xi < 16; xi++)
+                    {
+                        float* vx = v + (long)xi * cg * Nr;
+                        for (int ob = 0; ob < oBlocks; ob++)
+                        {
+                            float* b = bp + ((long)xi * oBlocks + ob) * Nr * Nr;
+                            float* c = pg + xi * perXi + ob * Nr;
+                            for (int cp = 0; cp < CPad; cp += Mr)
+                                ConvGemm.KernelRowsA(1, Nr, 0, vx, Chan + cp, b, c + (long)cp * oPad, oPad, false);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// dM[xi][o][t] = (A dY A^T)[xi] for the 16 tiles t whose 2x2 output gradients start at src + o*lc + 2t (rows wp
+    /// apart), written to dm + xi*xiStride + o*32 + t.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void GradTransform(float* src, int wp, int lc, int channels, float* dm, long xiStride)
+    {
+        var even = Even; var odd = Odd;
+        for (int o = 0; o < channels; o++, src += lc, dm += Nr)
+        {
+            var r0lo = Vector512.Load(src); var r0hi = Vector512.Load(src + 16);
+            var r1lo = Vector512.Load(src + wp); var r1hi = Vector512.Load(src + wp + 16);
+            var y00 = Avx512F.PermuteVar16x32x2(r0lo, even, r0hi); var y01 = Avx512F.PermuteVar16x32x2(r0lo, odd, r0hi);
+            var y10 = Avx512F.PermuteVar16x32x2(r1lo, even, r1hi); var y11 = Avx512F.PermuteVar16x32x2(r1lo, odd, r1hi);
+            // A dY: rows (y0, y0 + y1, y0 - y1, -y1); then each row (a, b) becomes (a, a + b, a - b, -b)
+            GradCols(dm, xiStride, y00, y01);
+            GradCols(dm + 4 * xiStride, xiStride, y00 + y10, y01 + y11);
+            GradCols(dm + 8 * xiStride, xiStride, y00 - y10, y01 - y11);
+            GradCols(dm + 12 * xiStride, xiStride, -y10, -y11);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void GradCols(float* d, long xiStride, Vector512<float> a, Vector512<float> b)
+    {
+        Vector512.Store(a, d);
+        Vector512.Store(a + b, d + xiStride);
+        Vector512.Store(a - b, d + 2 * xiStride);
+        Vector512.Store(-b, d + 3 * xiStride);
+    }
+
     static readonly Vector512<int> Even = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     static readonly Vector512<int> Odd = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     static readonly Vector512<int> ZipLo = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
