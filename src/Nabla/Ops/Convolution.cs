@@ -11,7 +11,7 @@ namespace Nabla.Ops;
 //     d/dx = convolution_backward(g, ., ggw).gx        d/dw = convolution_backward(g, ggx, .).gw
 // ConvolutionBackward0.Apply therefore calls the recorded op Conv.Backward (node ConvolutionBackwardBackward0, edges
 // [grad_output, input, weight], three outputs, as PyTorch records it), whose Apply calls Conv2d and Conv.Backward
-// again: derivatives of every order work, and each is computed by the im2col kernels.
+// again: derivatives of every order work, and each is computed by the same convolution kernels.
 
 /// <summary>Convolution parameters after validation: two strides, paddings, dilations and the group count.</summary>
 internal readonly record struct ConvParams(long[] Stride, long[] Padding, long[] Dilation, long Groups)

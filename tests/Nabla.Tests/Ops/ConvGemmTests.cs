@@ -3,7 +3,7 @@ using Xunit;
 
 namespace Nabla.Tests;
 
-/// <summary>The implicit-GEMM float convolution (ConvGemm) against the im2col path it replaces, over the layer grid.</summary>
+/// <summary>The implicit-GEMM and Winograd float convolutions (ConvGemm, Winograd) against the im2col path they replace, over the layer grid.</summary>
 public class ConvGemmTests
 {
     static (Tensor y, Tensor gx, Tensor gw, Tensor? gb) Run(Tensor x, Tensor w, Tensor? b, long stride, long padding, long dilation, long groups)

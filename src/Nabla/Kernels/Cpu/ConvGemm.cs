@@ -31,7 +31,8 @@ namespace Nabla.Kernels.Cpu;
 //                summed into a partial Ckk x Og of its own (so nothing is padded or packed twice); the partials are
 //                added in chunk order while transposing into gw, so a given thread count always gives the same bits.
 // Sums run over k in blocks (slices) in ascending order, so results differ from the im2col path only by float
-// rounding of the blocking.
+// rounding of the blocking. 3x3 undilated windows whose tile rows fit go to Winograd F(2x2, 3x3) instead (Note
+// [Winograd convolution]): Convolve and BackwardWeight hand them over first.
 
 /// <summary>Implicit-GEMM float convolution kernels for stride 1 (see Note [Implicit-GEMM convolution]).</summary>
 internal static unsafe class ConvGemm

@@ -24,7 +24,13 @@ namespace Nabla.Kernels.Cpu;
 //   3. transforms the 16 M tiles back to 2x2 outputs (+ bias) and interleaves them into the output rows.
 // Tile rows are padded to a multiple of 16 tiles; shapes where that wastes more than 15% keep the implicit GEMM.
 // The input gradient of such a convolution is the convolution of the output gradient with the flipped, transposed
-// weight (Note [Implicit-GEMM convolution]), again 3x3 and stride 1, so it takes this path as well.
+// weight (Note [Implicit-GEMM convolution]), again 3x3 and stride 1, so it takes this path as well. The weight
+// gradient runs the transforms backwards: with dM = A dY A^T (dY the 2x2 output-gradient tile),
+//     dU[xi] (O x C) = sum over tiles of dM[xi] (O x tiles) @ V[xi]^T (tiles x C),   gw[o, c] = G^T dU[o, c] G,
+// 16 GEMMs whose reduction runs over the tiles: the V rows are read in place (KernelRowsA), dM is packed per block
+// by 8x8 transposes, and each thread sums its range of blocks into a partial dU of its own (added in chunk order).
+// On W8 (16 x 64 x 32 x 32, 64 -> 64 channels, 2 threads) forward, input and weight gradient take about 1.9, 1.9 and
+// 2.2 ms, against 3.2, 3.3 and 3.4 ms by the implicit GEMM.
 
 /// <summary>Winograd F(2x2, 3x3) float convolution (see Note [Winograd convolution]).</summary>
 internal static unsafe class Winograd
