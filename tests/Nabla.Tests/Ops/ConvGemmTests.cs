@@ -93,6 +93,62 @@ public class ConvGemmTests
         }
     }
 
+    [Fact]
+    public void Infinities_and_NaNs_reach_exactly_the_outputs_the_direct_convolution_gives_them()
+    {
+        // Winograd's transforms would turn Inf into NaN and spread a NaN over whole 2x2 tiles, so non-finite operands
+        // must take another path: every output is compared with the im2col path, NaN for NaN and Inf for Inf.
+        if (!ConvGemm.Enabled) return;
+        try
+        {
+            torch.manual_seed(5);
+            var x = torch.randn(4, 8, 16, 32);
+            var w = torch.randn(8, 8, 3, 3);
+            x[1, 2, 5, 7] = torch.tensor(float.PositiveInfinity);
+            x[2, 3, 9, 20] = torch.tensor(float.NaN);
+            x[3, 0, 0, 0] = torch.tensor(float.NegativeInfinity);
+            ConvGemm.Enabled = false;
+            var reference = Run(x, w, null, 1, 1, 1, 1);
+            ConvGemm.Enabled = true;
+            var got = Run(x, w, null, 1, 1, 1, 1);
+            SameNonFinite(reference.y, got.y, "output");
+            SameNonFinite(reference.gw, got.gw, "grad weight");
+            // grad input (the flipped-weight convolution of grad_output) with non-finite grad_output values
+            var gy = torch.randn(4, 8, 16, 32);
+            gy[0, 1, 3, 4] = torch.tensor(float.PositiveInfinity);
+            gy[2, 5, 15, 31] = torch.tensor(float.NaN);
+            Tensor GradInput()
+            {
+                var xi = torch.randn(4, 8, 16, 32).requires_grad_();
+                var y = torch.nn.functional.conv2d(xi, w, null, new[] { 1L, 1L }, new[] { 1L, 1L }, new[] { 1L, 1L }, 1);
+                return torch.autograd.grad(new[] { y }, new[] { xi }, new Tensor?[] { gy })[0]!;
+            }
+            ConvGemm.Enabled = false;
+            var gxReference = GradInput();
+            ConvGemm.Enabled = true;
+            SameNonFinite(gxReference, GradInput(), "grad input");
+        }
+        finally
+        {
+            ConvGemm.Enabled = Vector512IsOn();
+        }
+    }
+
+    static void SameNonFinite(Tensor expected, Tensor actual, string what)
+    {
+        var e = expected.contiguous().ToArray<float>();
+        var a = actual.contiguous().ToArray<float>();
+        Assert.Equal(e.Length, a.Length);
+        int nonFinite = 0;
+        for (int i = 0; i < e.Length; i++)
+        {
+            if (float.IsFinite(e[i])) { Assert.True(Math.Abs(a[i] - e[i]) <= 1e-3 * (1 + Math.Abs(e[i])), $"{what}[{i}]: {a[i]} vs {e[i]}"); continue; }
+            nonFinite++;
+            Assert.True(float.IsNaN(e[i]) ? float.IsNaN(a[i]) : a[i] == e[i], $"{what}[{i}]: {a[i]} vs {e[i]}");
+        }
+        Assert.True(nonFinite > 0, $"{what}: the case should reach some outputs with Inf or NaN");
+    }
+
     static bool Vector512IsOn() =>
         System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
 }

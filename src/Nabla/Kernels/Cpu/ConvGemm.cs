@@ -179,15 +179,18 @@ internal static unsafe class ConvGemm
 
     /// <summary>
     /// Writes the floats [lo, hi) of each of <paramref name="channels"/> padded planes (dst, Lc apart; whole rows,
-    /// and the zero slack after the last row where hi reaches it) from the H x W planes at src.
+    /// and the zero slack after the last row where hi reaches it) from the H x W planes at src. Returns whether every
+    /// value copied was finite (no NaN or Inf), which Winograd's paths need (Note [Winograd convolution]).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void PadRange(in Padding g, float* src, float* dst, int channels, long lo, long hi)
+    internal static bool PadRange(in Padding g, float* src, float* dst, int channels, long lo, long hi)
     {
         int r0 = (int)(lo / g.Wp), r1 = (int)Math.Min(g.Hp, (hi + g.Wp - 1) / g.Wp);
         long slackEnd = Math.Min(g.Lc, hi);
         // Columns [c0, c1) of a padded row hold source columns [c0 - PW, c1 - PW); the rest are zeros.
         int c0 = Math.Max(0, g.PW), c1 = Math.Min(g.Wp, g.W + g.PW);
+        // x * 0 is 0 for finite x and NaN for NaN and +-Inf; a NaN stays NaN through the sum.
+        var probe = Vector512<float>.Zero;
         for (int c = 0; c < channels; c++)
         {
             float* s = src + (long)c * g.H * g.W, plane = dst + (long)c * g.Lc, d = plane + (long)r0 * g.Wp;
@@ -200,26 +203,43 @@ internal static unsafe class ConvGemm
                     continue;
                 }
                 for (int j = 0; j < c0; j++) d[j] = 0f;
-                Copy(s + (long)sr * g.W + (c0 - g.PW), d + c0, c1 - c0);
+                probe += Copy(s + (long)sr * g.W + (c0 - g.PW), d + c0, c1 - c0);
                 for (int j = c1; j < g.Wp; j++) d[j] = 0f;
             }
             long tail = (long)g.Hp * g.Wp;
             if (slackEnd > tail) Zero(plane + tail, (int)(slackEnd - tail));
         }
+        return Vector512.EqualsAll(probe, Vector512<float>.Zero);
     }
 
-    /// <summary>d[j] = s[j] for j &lt; len (whole vectors, the last one overlapping; scalar below one vector).</summary>
+    /// <summary>
+    /// d[j] = s[j] for j &lt; len (whole vectors, the last one overlapping; scalar below one vector); returns the
+    /// sum of s[j] * 0, zero exactly when every value is finite.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Copy(float* s, float* d, int len)
+    static Vector512<float> Copy(float* s, float* d, int len)
     {
         if (len < 16)
         {
-            for (int j = 0; j < len; j++) d[j] = s[j];
-            return;
+            float z = 0f;
+            for (int j = 0; j < len; j++) { d[j] = s[j]; z += s[j] * 0f; }
+            return Vector512.CreateScalar(z);
         }
+        var acc = Vector512<float>.Zero;
         int i = 0;
-        for (; i + 16 <= len; i += 16) Vector512.Store(Vector512.Load(s + i), d + i);
-        if (i < len) Vector512.Store(Vector512.Load(s + len - 16), d + len - 16);
+        for (; i + 16 <= len; i += 16)
+        {
+            var v = Vector512.Load(s + i);
+            Vector512.Store(v, d + i);
+            acc += v * Vector512<float>.Zero;
+        }
+        if (i < len)
+        {
+            var v = Vector512.Load(s + len - 16);
+            Vector512.Store(v, d + len - 16);
+            acc += v * Vector512<float>.Zero;
+        }
+        return acc;
     }
 
     /// <summary>d[j] = 0 for j &lt; len.</summary>
@@ -259,11 +279,8 @@ internal static unsafe class ConvGemm
     internal static void Convolve(int n, int groups, int cg, int og, Window2d g, float* w, float* x, float* bias, float* y)
     {
         if (g.SH != 1 || g.SW != 1) throw new ArgumentException("ConvGemm needs stride 1.");
-        if (Winograd.Applies(g))
-        {
-            Winograd.Convolve(n, groups, cg, og, g, w, x, bias, y);
-            return;
-        }
+        // Winograd declines (returns false) when an operand holds Inf or NaN (Note [Winograd convolution]).
+        if (Winograd.Applies(g) && Winograd.Convolve(n, groups, cg, og, g, w, x, bias, y)) return;
         var pad = new Padding(g.H, g.W, g.PH, g.PW, g.KW, g.DW);
         if (g.OH != pad.Hp - g.DH * (g.KH - 1) || g.OW != pad.Wp - g.DW * (g.KW - 1))
             throw new ArgumentException("ConvGemm: output size does not match the window.");
@@ -439,11 +456,7 @@ internal static unsafe class ConvGemm
     internal static void BackwardWeight(int n, int groups, int cg, int og, Window2d g, float* x, float* gy, float* gw)
     {
         if (g.SH != 1 || g.SW != 1) throw new ArgumentException("ConvGemm needs stride 1.");
-        if (Winograd.Applies(g))
-        {
-            Winograd.BackwardWeight(n, groups, cg, og, g, x, gy, gw);
-            return;
-        }
+        if (Winograd.Applies(g) && Winograd.BackwardWeight(n, groups, cg, og, g, x, gy, gw)) return;
         var pad = new Padding(g.H, g.W, g.PH, g.PW, g.KW, g.DW);
         int ckk = cg * g.KernelArea;
         int qPanels = CeilDiv(ckk, Mr), ogPad = CeilDiv(og, Nr) * Nr;

@@ -23,6 +23,11 @@ namespace Nabla.Kernels.Cpu;
 //   2. runs the 16 GEMMs with ConvGemm's 8 x 32 microkernel against U, packed once per call;
 //   3. transforms the 16 M tiles back to 2x2 outputs (+ bias) and interleaves them into the output rows.
 // Tile rows are padded to a multiple of 16 tiles; shapes where that wastes more than 15% keep the implicit GEMM.
+// The transforms mix the elements of a tile (sums and differences of up to 4), so an Inf or NaN would spread further
+// than in the direct sum (Inf - Inf = NaN inside a transform, and a NaN reaches every output of the up to four tiles
+// that read it, where PyTorch's direct convolution gives Inf, or NaN only in the 3x3 neighbourhood). Operands are
+// therefore checked as the padding copies them (PadRange adds up x * 0, which is NaN exactly for non-finite x; the
+// weights are checked up front), and a call that met any declines afterwards: the implicit GEMM recomputes it.
 // The input gradient of such a convolution is the convolution of the output gradient with the flipped, transposed
 // weight (Note [Implicit-GEMM convolution]), again 3x3 and stride 1, so it takes this path as well. The weight
 // gradient runs the transforms backwards: with dM = A dY A^T (dY the 2x2 output-gradient tile),
@@ -54,14 +59,36 @@ internal static unsafe class Winograd
     }
 
     /// <summary>
-    /// y[n, grp*og + o] = bias[grp*og + o] + the convolution of x[n, grp] (cg channels) with w[grp] (og x cg x 3 x 3)
-    /// for a window <see cref="Applies"/> accepts; y is overwritten.
+    /// True when none of the <paramref name="count"/> floats at <paramref name="p"/> is NaN or infinite: x * 0 is 0
+    /// for every finite x and NaN for NaN and +-Inf, and a NaN stays NaN through the sum.
     /// </summary>
-    internal static void Convolve(int n, int groups, int cg, int og, Window2d g, float* w, float* x, float* bias, float* y)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static bool AllFinite(float* p, long count)
+    {
+        var acc0 = Vector512<float>.Zero; var acc1 = Vector512<float>.Zero;
+        long i = 0;
+        for (; i + 32 <= count; i += 32)
+        {
+            acc0 += Vector512.Load(p + i) * Vector512<float>.Zero;
+            acc1 += Vector512.Load(p + i + 16) * Vector512<float>.Zero;
+        }
+        float tail = 0f;
+        for (; i < count; i++) tail += p[i] * 0f;
+        return Vector512.EqualsAll(acc0 + acc1, Vector512<float>.Zero) && tail == 0f;
+    }
+
+    /// <summary>
+    /// y[n, grp*og + o] = bias[grp*og + o] + the convolution of x[n, grp] (cg channels) with w[grp] (og x cg x 3 x 3)
+    /// for a window <see cref="Applies"/> accepts; y is overwritten. Returns false, with y unspecified, when x or w
+    /// holds an Inf or NaN (the caller then uses another path; see Note [Winograd convolution]).
+    /// </summary>
+    internal static bool Convolve(int n, int groups, int cg, int og, Window2d g, float* w, float* x, float* bias, float* y)
     {
         if (!Applies(g)) throw new ArgumentException("Winograd F(2x2, 3x3) needs a 3x3, stride-1, undilated window.");
+        if (!AllFinite(w, (long)groups * og * cg * 9)) return false;
         int th = ConvGemm.CeilDiv(g.OH, 2), twp = RoundUp(ConvGemm.CeilDiv(g.OW, 2), Lanes);
         int runs = th * twp / Lanes, blocks = ConvGemm.CeilDiv(runs, 2);
+        int nonFinite = 0;
         // Input tile (tr, tc) reads padded rows 2tr..2tr+3 and columns 2tc..2tc+3; a run of 16 tiles loads 34 floats.
         var pad = new ConvGemm.Padding(g.H, g.W, g.PH, g.PW, 2 * th + 2, 2 * twp + 2, Lanes);
         int mPanels = ConvGemm.CeilDiv(og, Mr), kc = ConvGemm.CeilDiv(cg, ConvGemm.CeilDiv(cg, KC));
@@ -80,6 +107,7 @@ internal static unsafe class Winograd
                 {
                     G = g, Pad = pad, Groups = groups, Cg = cg, Og = og, Kc = kc, MPanels = mPanels, Twp = twp,
                     Runs = runs, Blocks = blocks, PerXi = perXi, U = pu, X = x, Bias = bias, Y = y, Seq = ps,
+                    NonFinite = &nonFinite,
                 };
                 long work = 16L * mPanels * Mr * cg * Nr;
                 ParallelFor.For(n * groups * blocks, (int)Math.Max(1, (1L << 17) / Math.Max(1, work)), body);
@@ -89,6 +117,7 @@ internal static unsafe class Winograd
         {
             ArrayPool<float>.Shared.Return(packed);
         }
+        return Volatile.Read(ref nonFinite) == 0;
     }
 
     /// <summary>U[grp][xi] = (G g G^T)[xi] for every (o, c), packed as the microkernel's 8-row A panels per k slice.</summary>
@@ -130,7 +159,7 @@ internal static unsafe class Winograd
         public int Groups, Cg, Og, Kc, MPanels, Twp, Runs, Blocks;
         public long PerXi;
         public float* U, X, Bias, Y;
-        public int* Seq;
+        public int* Seq, NonFinite;
 
         /// <summary>First tile row of run <paramref name="run"/> (16 tiles) of an image.</summary>
         readonly int RunRow(int run) => run * Lanes / Twp;
@@ -153,7 +182,8 @@ internal static unsafe class Winograd
                     // Rows read by this chunk's blocks of this (image, group).
                     int first = Math.Max(begin, key * Blocks) - key * Blocks, last = Math.Min(end, key * Blocks + Blocks) - 1 - key * Blocks;
                     int r0 = 2 * RunRow(2 * first), r1 = 2 * RunRow(Math.Min(Runs - 1, 2 * last + 1)) + 4;
-                    ConvGemm.PadRange(Pad, X + (long)key * cg * g.InPlane, image, cg, (long)r0 * wp, (long)r1 * wp);
+                    if (!ConvGemm.PadRange(Pad, X + (long)key * cg * g.InPlane, image, cg, (long)r0 * wp, (long)r1 * wp))
+                        Volatile.Write(ref *NonFinite, 1);
                     cached = key;
                 }
                 for (int h = 0; h < 2; h++)
@@ -200,9 +230,10 @@ internal static unsafe class Winograd
     /// <summary>
     /// gw (groups*og x cg x 3 x 3, overwritten) = the weight gradient of a convolution <see cref="Applies"/> accepts:
     /// dU[xi] (og x cg) = sum over tiles of dM[xi] (og x tiles) @ V[xi]^T (tiles x cg) with dM = A dY A^T the
-    /// transformed output gradient, then gw[o, c] = G^T dU[o, c] G (Note [Winograd convolution]).
+    /// transformed output gradient, then gw[o, c] = G^T dU[o, c] G (Note [Winograd convolution]). Returns false, with
+    /// gw unspecified, when x or gy holds an Inf or NaN.
     /// </summary>
-    internal static void BackwardWeight(int n, int groups, int cg, int og, Window2d g, float* x, float* gy, float* gw)
+    internal static bool BackwardWeight(int n, int groups, int cg, int og, Window2d g, float* x, float* gy, float* gw)
     {
         if (!Applies(g)) throw new ArgumentException("Winograd F(2x2, 3x3) needs a 3x3, stride-1, undilated window.");
         int th = ConvGemm.CeilDiv(g.OH, 2), twp = RoundUp(ConvGemm.CeilDiv(g.OW, 2), Lanes);
@@ -218,6 +249,7 @@ internal static unsafe class Winograd
         // Row r of a V[xi] block is channel r's 32 tiles; rows past cg repeat the last channel (results dropped).
         int[] chan = new int[cPad];
         for (int c = 0; c < cPad; c++) chan[c] = Math.Min(c, cg - 1) * Nr;
+        int nonFinite = 0;
         try
         {
             fixed (float* pp0 = partials)
@@ -228,9 +260,10 @@ internal static unsafe class Winograd
                 {
                     G = g, PadX = padX, PadG = padG, Groups = groups, Cg = cg, Og = og, CPad = cPad, OPad = oPad, Twp = twp,
                     Runs = runs, Blocks = blocks, PerChunk = ConvGemm.CeilDiv(units, chunks), Units = units, PerGroup = perGroup,
-                    X = x, Gy = gy, Partials = pp, Chan = pc,
+                    X = x, Gy = gy, Partials = pp, Chan = pc, NonFinite = &nonFinite,
                 };
                 ParallelFor.For(chunks, 1, body);
+                if (Volatile.Read(ref nonFinite) != 0) return false;
                 long total = groups * perGroup;
                 var sum = new Span<float>(pp, checked((int)total));
                 for (int c = 1; c < chunks; c++)
@@ -245,6 +278,7 @@ internal static unsafe class Winograd
         {
             ArrayPool<float>.Shared.Return(partials);
         }
+        return true;
     }
 
     /// <summary>f (3 x 3) = G^T X G for the 4 x 4 matrix X[xi] = x[xi * stride].</summary>
@@ -272,7 +306,7 @@ internal static unsafe class Winograd
         public int Groups, Cg, Og, CPad, OPad, Twp, Runs, Blocks, PerChunk, Units;
         public long PerGroup;
         public float* X, Gy, Partials;
-        public int* Chan;
+        public int* Chan, NonFinite;
 
         readonly int RunRow(int run) => run * Lanes / Twp;
 
@@ -300,8 +334,9 @@ internal static unsafe class Winograd
                     {
                         int first = Math.Max(uBegin, key * Blocks) - key * Blocks, last = Math.Min(uEnd, key * Blocks + Blocks) - 1 - key * Blocks;
                         int tr0 = RunRow(2 * first), tr1 = RunRow(Math.Min(Runs - 1, 2 * last + 1));
-                        ConvGemm.PadRange(PadX, X + (long)key * cg * g.InPlane, xImage, cg, 2L * tr0 * PadX.Wp, (2L * tr1 + 4) * PadX.Wp);
-                        ConvGemm.PadRange(PadG, Gy + (long)key * og * g.OutPlane, gImage, og, 2L * tr0 * PadG.Wp, (2L * tr1 + 2) * PadG.Wp);
+                        bool finite = ConvGemm.PadRange(PadX, X + (long)key * cg * g.InPlane, xImage, cg, 2L * tr0 * PadX.Wp, (2L * tr1 + 4) * PadX.Wp);
+                        finite &= ConvGemm.PadRange(PadG, Gy + (long)key * og * g.OutPlane, gImage, og, 2L * tr0 * PadG.Wp, (2L * tr1 + 2) * PadG.Wp);
+                        if (!finite) Volatile.Write(ref *NonFinite, 1);
                         cached = key;
                     }
                     for (int h = 0; h < 2; h++)
