@@ -125,31 +125,48 @@ internal static unsafe class Winograd
     {
         long perXi = (long)mPanels * Mr * cg;
         new Span<float>(u, checked((int)(groups * 16 * perXi))).Clear();
-        float* t = stackalloc float[16];
-        for (int grp = 0; grp < groups; grp++)
-            for (int o = 0; o < og; o++)
-                for (int c = 0; c < cg; c++)
+        var body = new PackBody { Cg = cg, Og = og, Kc = kc, MRows = mPanels * Mr, PerXi = perXi, W = w, U = u };
+        ParallelFor.For(groups * og, Math.Max(1, 4096 / Math.Max(1, cg)), body);
+    }
+
+    struct PackBody : IRangeBody
+    {
+        public int Cg, Og, Kc, MRows;
+        public long PerXi;
+        public float* W, U;
+
+        /// <summary>Rows [begin, end) of (group, output channel).</summary>
+        public readonly void Invoke(int begin, int end)
+        {
+            int cg = Cg, kc = Kc;
+            long s = PerXi;
+            for (int row = begin; row < end; row++)
+            {
+                int grp = row / Og, o = row % Og, panel = o / Mr, r = o % Mr;
+                float* f = W + (long)row * cg * 9;
+                for (int c = 0; c < cg; c++, f += 9)
                 {
-                    float* f = w + (((long)grp * og + o) * cg + c) * 9;
-                    // Gg (4 x 3): rows g0, (g0+g1+g2)/2, (g0-g1+g2)/2, g2 (g_i = row i of the filter)
-                    for (int j = 0; j < 3; j++)
+                    int pc = c / kc * kc, k = Math.Min(kc, cg - pc);
+                    float* d = U + grp * 16 * s + (long)pc * MRows + (long)panel * Mr * k + (c - pc) * Mr + r;
+                    // Gg (4 x 3): rows g0, (g0+g1+g2)/2, (g0-g1+g2)/2, g2 (g_i = row i of the filter); then each row
+                    // (a, b, e) of Gg becomes (a, (a+b+e)/2, (a-b+e)/2, e) in (Gg) G^T.
+                    for (int i = 0; i < 4; i++, d += 4 * s)
                     {
-                        float a = f[j], b = f[3 + j], d = f[6 + j];
-                        t[j] = a; t[4 + j] = 0.5f * (a + b + d); t[8 + j] = 0.5f * (a - b + d); t[12 + j] = d;
-                    }
-                    // (Gg) G^T: each row (a, b, d) becomes (a, (a+b+d)/2, (a-b+d)/2, d)
-                    int pc = c / kc * kc, k = Math.Min(kc, cg - pc), p = c - pc, panel = o / Mr, r = o % Mr;
-                    for (int i = 0; i < 4; i++)
-                    {
-                        float a = t[4 * i], b = t[4 * i + 1], d = t[4 * i + 2];
-                        float v0 = a, v1 = 0.5f * (a + b + d), v2 = 0.5f * (a - b + d), v3 = d;
-                        for (int j = 0; j < 4; j++)
+                        float a, b, e;
+                        if (i == 0) { a = f[0]; b = f[1]; e = f[2]; }
+                        else if (i == 3) { a = f[6]; b = f[7]; e = f[8]; }
+                        else
                         {
-                            float v = j == 0 ? v0 : j == 1 ? v1 : j == 2 ? v2 : v3;
-                            u[(grp * 16 + i * 4 + j) * perXi + (long)pc * mPanels * Mr + (long)panel * Mr * k + p * Mr + r] = v;
+                            float sign = i == 1 ? 1f : -1f;
+                            a = 0.5f * (f[0] + sign * f[3] + f[6]);
+                            b = 0.5f * (f[1] + sign * f[4] + f[7]);
+                            e = 0.5f * (f[2] + sign * f[5] + f[8]);
                         }
+                        d[0] = a; d[s] = 0.5f * (a + b + e); d[2 * s] = 0.5f * (a - b + e); d[3 * s] = e;
                     }
                 }
+            }
+        }
     }
 
     struct Body : IRangeBody
