@@ -65,6 +65,10 @@ public class ConvGemmTests
                 (2, 3, 4, 18, 34, 3, 1L, 0L, 1L, 1L, false),   // no padding
                 (2, 3, 4, 14, 30, 3, 1L, 2L, 1L, 1L, true),    // padding 2: grad input unpadded
                 (2, 3, 4, 15, 28, 3, 1L, 3L, 1L, 1L, true),    // padding 3: grad input crops; odd output height
+                (4, 3, 5, 16, 16, 3, 1L, 1L, 1L, 1L, true),    // 8-tile rows: a 16-lane run spans two tile rows
+                (4, 3, 4, 20, 14, 3, 1L, 1L, 1L, 1L, false),   // 7 tiles per row padded to 8
+                (4, 5, 7, 21, 13, 3, 1L, 1L, 1L, 1L, true),    // odd width: the last tile column half outside
+                (2, 3, 4, 11, 48, 3, 1L, 1L, 1L, 1L, true),    // 24-tile rows: runs straddle rows; odd tile-row count
             })
             {
                 var x = torch.randn(n, c, h, wd);

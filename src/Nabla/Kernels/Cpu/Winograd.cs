@@ -16,13 +16,14 @@ namespace Nabla.Kernels.Cpu;
 // V_xi (C x tiles): 16*O*C multiply-adds per tile instead of 36*O*C, 2.25x fewer than the direct (or implicit-GEMM)
 // convolution. Every transform constant is 0, +-1 or 1/2, so the results differ from the direct sum by a few float
 // roundings (the transforms add at most 4 terms), within the op table's float tolerance.
-// Work is split into blocks of 32 tiles (two runs of 16 consecutive tiles of one tile row); per block a thread
-//   1. transforms its input tiles 16 at a time: the 4x4 patches of 16 neighbouring tiles are 4 rows of 34 floats of
-//      the padded image (see Note [Implicit-GEMM convolution]), split into even and odd columns by two-table permutes,
-//      so V lands as 16 packed C x 32 B panels (L2-resident scratch);
+// Work is split into blocks of 32 tiles: four half-runs of 8 consecutive tiles of one tile row (tile rows are padded
+// to a multiple of 8 tiles; two half-runs of a 16-lane vector may lie in different tile rows); per block a thread
+//   1. transforms its input tiles 16 at a time: the 4x4 patches of 8 neighbouring tiles are 4 rows of 18 floats of
+//      the padded image (see Note [Implicit-GEMM convolution]); two such half-runs are split into even and odd
+//      columns by two-table permutes, so V lands as 16 packed C x 32 B panels (L2-resident scratch);
 //   2. runs the 16 GEMMs with ConvGemm's 8 x 32 microkernel against U, packed once per call;
 //   3. transforms the 16 M tiles back to 2x2 outputs (+ bias) and interleaves them into the output rows.
-// Tile rows are padded to a multiple of 16 tiles; shapes where that wastes more than 15% keep the implicit GEMM.
+// Shapes where padding tile rows to 8s wastes more than 15% keep the implicit GEMM.
 // The transforms mix the elements of a tile (sums and differences of up to 4), so an Inf or NaN would spread further
 // than in the direct sum (Inf - Inf = NaN inside a transform, and a NaN reaches every output of the up to four tiles
 // that read it, where PyTorch's direct convolution gives Inf, or NaN only in the 3x3 neighbourhood). Operands are
@@ -43,19 +44,19 @@ internal static unsafe class Winograd
     /// <summary>Whether 3x3 stride-1 float convolutions take this path where it applies (tests switch it off to compare).</summary>
     internal static bool Enabled = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
-    const int Mr = 8, Nr = 32, Lanes = 16;
+    const int Mr = 8, Nr = 32, Lanes = 16, Half = 8;
 
     /// <summary>Deepest slice of the channel reduction per microkernel call.</summary>
     const int KC = 320;
 
     static int RoundUp(int x, int m) => (x + m - 1) / m * m;
 
-    /// <summary>True for the windows this path computes: 3x3, stride 1, no dilation, rows of tiles that pad to 16s cheaply.</summary>
+    /// <summary>True for the windows this path computes: 3x3, stride 1, no dilation, rows of tiles that pad to 8s cheaply.</summary>
     internal static bool Applies(in Window2d g)
     {
         if (!Enabled || g.KH != 3 || g.KW != 3 || g.SH != 1 || g.SW != 1 || g.DH != 1 || g.DW != 1) return false;
         int tw = ConvGemm.CeilDiv(g.OW, 2);
-        return RoundUp(tw, Lanes) * 20 <= tw * 23;
+        return RoundUp(tw, Half) * 20 <= tw * 23;
     }
 
     /// <summary>
@@ -86,10 +87,10 @@ internal static unsafe class Winograd
     {
         if (!Applies(g)) throw new ArgumentException("Winograd F(2x2, 3x3) needs a 3x3, stride-1, undilated window.");
         if (!AllFinite(w, (long)groups * og * cg * 9)) return false;
-        int th = ConvGemm.CeilDiv(g.OH, 2), twp = RoundUp(ConvGemm.CeilDiv(g.OW, 2), Lanes);
-        int runs = th * twp / Lanes, blocks = ConvGemm.CeilDiv(runs, 2);
+        int th = ConvGemm.CeilDiv(g.OH, 2), twp = RoundUp(ConvGemm.CeilDiv(g.OW, 2), Half);
+        int halves = th * twp / Half, blocks = ConvGemm.CeilDiv(halves, 4);
         int nonFinite = 0;
-        // Input tile (tr, tc) reads padded rows 2tr..2tr+3 and columns 2tc..2tc+3; a run of 16 tiles loads 34 floats.
+        // Input tile (tr, tc) reads padded rows 2tr..2tr+3 and columns 2tc..2tc+3; a half-run of 8 tiles loads 18 floats.
         var pad = new ConvGemm.Padding(g.H, g.W, g.PH, g.PW, 2 * th + 2, 2 * twp + 2, Lanes);
         int mPanels = ConvGemm.CeilDiv(og, Mr), kc = ConvGemm.CeilDiv(cg, ConvGemm.CeilDiv(cg, KC));
         long perXi = (long)mPanels * Mr * cg;
@@ -106,7 +107,7 @@ internal static unsafe class Winograd
                 var body = new Body
                 {
                     G = g, Pad = pad, Groups = groups, Cg = cg, Og = og, Kc = kc, MPanels = mPanels, Twp = twp,
-                    Runs = runs, Blocks = blocks, PerXi = perXi, U = pu, X = x, Bias = bias, Y = y, Seq = ps,
+                    Halves = halves, Blocks = blocks, PerXi = perXi, U = pu, X = x, Bias = bias, Y = y, Seq = ps,
                     NonFinite = &nonFinite,
                 };
                 long work = 16L * mPanels * Mr * cg * Nr;
@@ -173,13 +174,16 @@ internal static unsafe class Winograd
     {
         public Window2d G;
         public ConvGemm.Padding Pad;
-        public int Groups, Cg, Og, Kc, MPanels, Twp, Runs, Blocks;
+        public int Groups, Cg, Og, Kc, MPanels, Twp, Halves, Blocks;
         public long PerXi;
         public float* U, X, Bias, Y;
         public int* Seq, NonFinite;
 
-        /// <summary>First tile row of run <paramref name="run"/> (16 tiles) of an image.</summary>
-        readonly int RunRow(int run) => run * Lanes / Twp;
+        /// <summary>Tile row of half-run <paramref name="h"/> (8 tiles) of an image.</summary>
+        readonly int HalfRow(int h) => h * Half / Twp;
+
+        /// <summary>First tile column of half-run <paramref name="h"/>.</summary>
+        readonly int HalfCol(int h) => h * Half % Twp;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
         public readonly void Invoke(int begin, int end)
@@ -198,18 +202,20 @@ internal static unsafe class Winograd
                 {
                     // Rows read by this chunk's blocks of this (image, group).
                     int first = Math.Max(begin, key * Blocks) - key * Blocks, last = Math.Min(end, key * Blocks + Blocks) - 1 - key * Blocks;
-                    int r0 = 2 * RunRow(2 * first), r1 = 2 * RunRow(Math.Min(Runs - 1, 2 * last + 1)) + 4;
+                    int r0 = 2 * HalfRow(4 * first), r1 = 2 * HalfRow(Math.Min(Halves - 1, 4 * last + 3)) + 4;
                     if (!ConvGemm.PadRange(Pad, X + (long)key * cg * g.InPlane, image, cg, (long)r0 * wp, (long)r1 * wp))
                         Volatile.Write(ref *NonFinite, 1);
                     cached = key;
                 }
                 for (int h = 0; h < 2; h++)
                 {
-                    int run = 2 * blk + h;
-                    if (run < Runs)
+                    // A run of 16 tiles is two half-runs of 8 (one tile row each; the same row when rows hold 16s).
+                    int ha = 4 * blk + 2 * h, hb = ha + 1;
+                    if (ha < Halves)
                     {
-                        int tr = RunRow(run), tc0 = run * Lanes % Twp;
-                        InputTransform(image + (long)2 * tr * wp + 2 * tc0, wp, lc, cg, v + h * Lanes);
+                        float* pa = image + 2L * HalfRow(ha) * wp + 2 * HalfCol(ha);
+                        float* pb = hb < Halves ? image + 2L * HalfRow(hb) * wp + 2 * HalfCol(hb) : pa;   // unused lanes: any finite data
+                        InputTransform(pa, pb, wp, lc, cg, v + h * Lanes);
                     }
                     else
                     {
@@ -230,14 +236,15 @@ internal static unsafe class Winograd
                 float* yk = Y + (long)key * og * plane;
                 for (int h = 0; h < 2; h++)
                 {
-                    int run = 2 * blk + h;
-                    if (run >= Runs) continue;
-                    int tr = RunRow(run), tc0 = run * Lanes % Twp, col0 = 2 * tc0;
-                    if (col0 >= g.OW) continue;
+                    int ha = 4 * blk + 2 * h, hb = ha + 1;
+                    if (ha >= Halves) continue;
+                    int rowA = 2 * HalfRow(ha), colA = 2 * HalfCol(ha);
+                    int rowB = hb < Halves ? 2 * HalfRow(hb) : g.OH, colB = hb < Halves ? 2 * HalfCol(hb) : 0;
                     for (int o = 0; o < og; o++)
                     {
                         float bo = Bias == null ? 0f : Bias[grp * og + o];
-                        OutputTransform(m + (long)o * Nr + h * Lanes, (long)mRows * Nr, bo, yk + (long)o * plane, g.OH, g.OW, 2 * tr, col0, spill);
+                        OutputTransform(m + (long)o * Nr + h * Lanes, (long)mRows * Nr, bo, yk + (long)o * plane, g.OH, g.OW,
+                            rowA, colA, rowB, colB, spill);
                     }
                 }
             }
@@ -253,8 +260,8 @@ internal static unsafe class Winograd
     internal static bool BackwardWeight(int n, int groups, int cg, int og, Window2d g, float* x, float* gy, float* gw)
     {
         if (!Applies(g)) throw new ArgumentException("Winograd F(2x2, 3x3) needs a 3x3, stride-1, undilated window.");
-        int th = ConvGemm.CeilDiv(g.OH, 2), twp = RoundUp(ConvGemm.CeilDiv(g.OW, 2), Lanes);
-        int runs = th * twp / Lanes, blocks = ConvGemm.CeilDiv(runs, 2);
+        int th = ConvGemm.CeilDiv(g.OH, 2), twp = RoundUp(ConvGemm.CeilDiv(g.OW, 2), Half);
+        int halves = th * twp / Half, blocks = ConvGemm.CeilDiv(halves, 4);
         var padX = new ConvGemm.Padding(g.H, g.W, g.PH, g.PW, 2 * th + 2, 2 * twp + 2, Lanes);
         var padG = new ConvGemm.Padding(g.OH, g.OW, 0, 0, 2 * th, 2 * twp, Lanes);
         int cPad = RoundUp(cg, Mr), oPad = RoundUp(og, Nr);
@@ -276,7 +283,7 @@ internal static unsafe class Winograd
                 var body = new WeightBody
                 {
                     G = g, PadX = padX, PadG = padG, Groups = groups, Cg = cg, Og = og, CPad = cPad, OPad = oPad, Twp = twp,
-                    Runs = runs, Blocks = blocks, PerChunk = ConvGemm.CeilDiv(units, chunks), Units = units, PerGroup = perGroup,
+                    Halves = halves, Blocks = blocks, PerChunk = ConvGemm.CeilDiv(units, chunks), Units = units, PerGroup = perGroup,
                     X = x, Gy = gy, Partials = pp, Chan = pc, NonFinite = &nonFinite,
                 };
                 ParallelFor.For(chunks, 1, body);
@@ -320,12 +327,14 @@ internal static unsafe class Winograd
     {
         public Window2d G;
         public ConvGemm.Padding PadX, PadG;
-        public int Groups, Cg, Og, CPad, OPad, Twp, Runs, Blocks, PerChunk, Units;
+        public int Groups, Cg, Og, CPad, OPad, Twp, Halves, Blocks, PerChunk, Units;
         public long PerGroup;
         public float* X, Gy, Partials;
         public int* Chan, NonFinite;
 
-        readonly int RunRow(int run) => run * Lanes / Twp;
+        readonly int HalfRow(int h) => h * Half / Twp;
+
+        readonly int HalfCol(int h) => h * Half % Twp;
 
         /// <summary>Chunk c sums the blocks of units [c*PerChunk, (c+1)*PerChunk) into its own partial dU.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
@@ -350,7 +359,7 @@ internal static unsafe class Winograd
                     if (key != cached)
                     {
                         int first = Math.Max(uBegin, key * Blocks) - key * Blocks, last = Math.Min(uEnd, key * Blocks + Blocks) - 1 - key * Blocks;
-                        int tr0 = RunRow(2 * first), tr1 = RunRow(Math.Min(Runs - 1, 2 * last + 1));
+                        int tr0 = HalfRow(4 * first), tr1 = HalfRow(Math.Min(Halves - 1, 4 * last + 3));
                         bool finite = ConvGemm.PadRange(PadX, X + (long)key * cg * g.InPlane, xImage, cg, 2L * tr0 * PadX.Wp, (2L * tr1 + 4) * PadX.Wp);
                         finite &= ConvGemm.PadRange(PadG, Gy + (long)key * og * g.OutPlane, gImage, og, 2L * tr0 * PadG.Wp, (2L * tr1 + 2) * PadG.Wp);
                         if (!finite) Volatile.Write(ref *NonFinite, 1);
@@ -358,12 +367,19 @@ internal static unsafe class Winograd
                     }
                     for (int h = 0; h < 2; h++)
                     {
-                        int run = 2 * blk + h;
-                        if (run < Runs)
+                        int ha = 4 * blk + 2 * h, hb = ha + 1;
+                        if (ha < Halves)
                         {
-                            int tr = RunRow(run), tc0 = run * Lanes % Twp;
-                            InputTransform(xImage + 2L * tr * PadX.Wp + 2 * tc0, PadX.Wp, PadX.Lc, cg, v + h * Lanes);
-                            GradTransform(gImage + 2L * tr * PadG.Wp + 2 * tc0, PadG.Wp, PadG.Lc, og, dm + h * Lanes, (long)oPad * Nr);
+                            int ra = 2 * HalfRow(ha), ca = 2 * HalfCol(ha);
+                            int rb = hb < Halves ? 2 * HalfRow(hb) : ra, cb = hb < Halves ? 2 * HalfCol(hb) : ca;
+                            InputTransform(xImage + (long)ra * PadX.Wp + ca, xImage + (long)rb * PadX.Wp + cb, PadX.Wp, PadX.Lc, cg, v + h * Lanes);
+                            GradTransform(gImage + (long)ra * PadG.Wp + ca, gImage + (long)rb * PadG.Wp + cb, PadG.Wp, PadG.Lc, og, dm + h * Lanes, (long)oPad * Nr);
+                            if (hb >= Halves)
+                            {
+                                // The second half-run does not exist: its lanes of dM must not contribute.
+                                for (int xi = 0; xi < 16; xi++)
+                                    for (int o = 0; o < og; o++) Vector256.Store(Vector256<float>.Zero, dm + ((long)xi * oPad + o) * Nr + h * Lanes + Half);
+                            }
                         }
                         else
                         {
@@ -397,17 +413,17 @@ internal static unsafe class Winograd
     }
 
     /// <summary>
-    /// dM[xi][o][t] = (A dY A^T)[xi] for the 16 tiles t whose 2x2 output gradients start at src + o*lc + 2t (rows wp
-    /// apart), written to dm + xi*xiStride + o*32 + t.
+    /// dM[xi][o][t] = (A dY A^T)[xi] for 16 tiles, written to dm + xi*xiStride + o*32 + t: tiles t &lt; 8 have their
+    /// 2x2 output gradients at a + o*lc + 2t, tiles 8 + t at b + o*lc + 2t (rows wp apart).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void GradTransform(float* src, int wp, int lc, int channels, float* dm, long xiStride)
+    static void GradTransform(float* a, float* b, int wp, int lc, int channels, float* dm, long xiStride)
     {
         var even = Even; var odd = Odd;
-        for (int o = 0; o < channels; o++, src += lc, dm += Nr)
+        for (int o = 0; o < channels; o++, a += lc, b += lc, dm += Nr)
         {
-            var r0lo = Vector512.Load(src); var r0hi = Vector512.Load(src + 16);
-            var r1lo = Vector512.Load(src + wp); var r1hi = Vector512.Load(src + wp + 16);
+            var r0lo = Vector512.Load(a); var r0hi = Vector512.Load(b);
+            var r1lo = Vector512.Load(a + wp); var r1hi = Vector512.Load(b + wp);
             var y00 = Avx512F.PermuteVar16x32x2(r0lo, even, r0hi); var y01 = Avx512F.PermuteVar16x32x2(r0lo, odd, r0hi);
             var y10 = Avx512F.PermuteVar16x32x2(r1lo, even, r1hi); var y11 = Avx512F.PermuteVar16x32x2(r1lo, odd, r1hi);
             // A dY: rows (y0, y0 + y1, y0 - y1, -y1); then each row (a, b) becomes (a, a + b, a - b, -b)
@@ -433,21 +449,21 @@ internal static unsafe class Winograd
     static readonly Vector512<int> ZipHi = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
 
     /// <summary>
-    /// V[xi][c][t] = (B^T d B)[xi] for the 16 tiles t whose 4x4 patches start at src + c*lc + 2t (rows wp apart),
-    /// written to v + (xi*channels + c)*32 + t.
+    /// V[xi][c][t] = (B^T d B)[xi] for 16 tiles, written to v + (xi*channels + c)*32 + t: tiles t &lt; 8 have their 4x4
+    /// patches at a + c*lc + 2t, tiles 8 + t at b + c*lc + 2t (rows wp apart; b = a + 16 for 16 tiles in a row).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void InputTransform(float* src, int wp, int lc, int channels, float* v)
+    static void InputTransform(float* a, float* b, int wp, int lc, int channels, float* v)
     {
         var even = Even; var odd = Odd;
         long xiStride = (long)channels * Nr;
-        for (int c = 0; c < channels; c++, src += lc, v += Nr)
+        for (int c = 0; c < channels; c++, a += lc, b += lc, v += Nr)
         {
-            // d_ij for the 16 tiles: row i, columns j (even/odd split of 34 floats).
-            Row(src, even, odd, out var d00, out var d01, out var d02, out var d03);
-            Row(src + wp, even, odd, out var d10, out var d11, out var d12, out var d13);
-            Row(src + 2 * wp, even, odd, out var d20, out var d21, out var d22, out var d23);
-            Row(src + 3 * wp, even, odd, out var d30, out var d31, out var d32, out var d33);
+            // d_ij for the 16 tiles: row i, columns j (even/odd split of 2 x 18 floats).
+            Row(a, b, even, odd, out var d00, out var d01, out var d02, out var d03);
+            Row(a + wp, b + wp, even, odd, out var d10, out var d11, out var d12, out var d13);
+            Row(a + 2 * wp, b + 2 * wp, even, odd, out var d20, out var d21, out var d22, out var d23);
+            Row(a + 3 * wp, b + 3 * wp, even, odd, out var d30, out var d31, out var d32, out var d33);
             // B^T d: rows (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
             var e00 = d00 - d20; var e01 = d01 - d21; var e02 = d02 - d22; var e03 = d03 - d23;
             var e10 = d10 + d20; var e11 = d11 + d21; var e12 = d12 + d22; var e13 = d13 + d23;
@@ -471,11 +487,11 @@ internal static unsafe class Winograd
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Row(float* p, Vector512<int> even, Vector512<int> odd,
+    static void Row(float* p, float* q, Vector512<int> even, Vector512<int> odd,
         out Vector512<float> d0, out Vector512<float> d1, out Vector512<float> d2, out Vector512<float> d3)
     {
-        var lo = Vector512.Load(p); var hi = Vector512.Load(p + 16);
-        var lo2 = Vector512.Load(p + 2); var hi2 = Vector512.Load(p + 18);
+        var lo = Vector512.Load(p); var hi = Vector512.Load(q);
+        var lo2 = Vector512.Load(p + 2); var hi2 = Vector512.Load(q + 2);
         d0 = Avx512F.PermuteVar16x32x2(lo, even, hi);
         d1 = Avx512F.PermuteVar16x32x2(lo, odd, hi);
         d2 = Avx512F.PermuteVar16x32x2(lo2, even, hi2);
@@ -483,11 +499,11 @@ internal static unsafe class Winograd
     }
 
     /// <summary>
-    /// The 2x2 outputs A^T M A (+ bias) of 16 tiles of one output channel, M[xi] at m + xi*xiStride, stored to rows
-    /// row0, row0+1 and columns [col0, col0 + 32) of the OH x OW plane y (clipped).
+    /// The 2x2 outputs A^T M A (+ bias) of 16 tiles of one output channel, M[xi] at m + xi*xiStride, stored to the
+    /// OH x OW plane y (clipped): tiles 0..7 to rows rowA, rowA+1 from column colA, tiles 8..15 from (rowB, colB).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void OutputTransform(float* m, long xiStride, float bias, float* y, int oh, int ow, int row0, int col0, float* spill)
+    static void OutputTransform(float* m, long xiStride, float bias, float* y, int oh, int ow, int rowA, int colA, int rowB, int colB, float* spill)
     {
         var m0 = Vector512.Load(m); var m1 = Vector512.Load(m + xiStride);
         var m2 = Vector512.Load(m + 2 * xiStride); var m3 = Vector512.Load(m + 3 * xiStride);
@@ -503,25 +519,26 @@ internal static unsafe class Winograd
         var vb = Vector512.Create(bias);
         var y00 = t00 + t01 + t02 + vb; var y01 = t01 - t02 - t03 + vb;
         var y10 = t10 + t11 + t12 + vb; var y11 = t11 - t12 - t13 + vb;
-        int valid = Math.Min(Nr, ow - col0);
-        StoreRow(y + (long)row0 * ow + col0, y00, y01, valid, spill);
-        if (row0 + 1 < oh) StoreRow(y + (long)(row0 + 1) * ow + col0, y10, y11, valid, spill);
+        // Interleave the two output columns of each tile: (y_a0[t], y_a1[t]) -> columns 2t, 2t+1.
+        StoreHalf(y, oh, ow, rowA, colA, Avx512F.PermuteVar16x32x2(y00, ZipLo, y01), spill);
+        StoreHalf(y, oh, ow, rowA + 1, colA, Avx512F.PermuteVar16x32x2(y10, ZipLo, y11), spill);
+        StoreHalf(y, oh, ow, rowB, colB, Avx512F.PermuteVar16x32x2(y00, ZipHi, y01), spill);
+        StoreHalf(y, oh, ow, rowB + 1, colB, Avx512F.PermuteVar16x32x2(y10, ZipHi, y11), spill);
     }
 
-    /// <summary>Interleaves (a[t], b[t]) into d[2t], d[2t+1] for the first <paramref name="valid"/> of 32 floats.</summary>
+    /// <summary>Stores the 16 floats of <paramref name="v"/> to row <paramref name="row"/> from column <paramref name="col"/>, clipped to the plane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void StoreRow(float* d, Vector512<float> a, Vector512<float> b, int valid, float* spill)
+    static void StoreHalf(float* y, int oh, int ow, int row, int col, Vector512<float> v, float* spill)
     {
-        var lo = Avx512F.PermuteVar16x32x2(a, ZipLo, b);
-        var hi = Avx512F.PermuteVar16x32x2(a, ZipHi, b);
-        if (valid == Nr)
+        if (row >= oh || col >= ow) return;
+        float* d = y + (long)row * ow + col;
+        int valid = ow - col;
+        if (valid >= Lanes)
         {
-            Vector512.Store(lo, d);
-            Vector512.Store(hi, d + 16);
+            Vector512.Store(v, d);
             return;
         }
-        Vector512.Store(lo, spill);
-        Vector512.Store(hi, spill + 16);
+        Vector512.Store(v, spill);
         for (int j = 0; j < valid; j++) d[j] = spill[j];
     }
 }
