@@ -1,0 +1,631 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+
+namespace Nabla.Kernels.Cpu;
+
+// Note [Block reductions for var, max and cumsum]: the data is a contiguous (outer, reduce, inner) block, the middle
+// axis being the one reduced (or scanned). inner == 1 is the row case: each row is reduced with SIMD loops, rows are
+// shared among threads. inner > 1 (a reduction over a non-last dim of a contiguous tensor) is done column-wise: SIMD
+// vectors span neighbouring columns and walk down the reduced axis, so no transposing copy is needed; threads take
+// (outer, column block) items. A single long row (a reduction over everything) is cut into fixed chunks whose
+// partial results are combined in chunk order, so results do not depend on the thread count.
+//   var/std: two passes (mean, then the sum of squared deviations) accumulated in double for float32 and float64,
+//     as the scalar code did, so a float32 var of values ~1e4 with a small spread stays accurate.
+//   max/min/argmax/argmin: the index of the first NaN when there is one, else of the first occurrence of the extreme
+//     (-0.0 and 0.0 compare equal, so the first of them wins); values are the elements at those indices.
+//   cumsum: float32 accumulates in double, as PyTorch's CPU kernel; each output is the running sum rounded once.
+
+/// <summary>SIMD var/std, max/min (with indices) and cumsum over the middle axis of contiguous blocks.</summary>
+internal static unsafe class StatKernels
+{
+    /// <summary>Elements a thread should get at least before a loop is split.</summary>
+    const int Grain = 16384;
+
+    /// <summary>Fixed chunk of a single long row (see the note).</summary>
+    const int Chunk = 16384;
+
+    /// <summary>Columns per work item of the column-wise kernels.</summary>
+    const int ColumnBlock = 64;
+
+    static void CheckBlock(int srcLength, int dstLength, int outer, int reduce, int inner, int dstPerOuter)
+    {
+        if (outer < 0 || reduce < 0 || inner < 1 || srcLength < (long)outer * reduce * inner || dstLength < (long)outer * dstPerOuter)
+            throw new ArgumentException("span too short for the block");
+    }
+
+    // ---- var / std ----------------------------------------------------------------------------------------------
+
+    /// <summary>var (or std when <paramref name="sqrt"/>) over the middle axis: sum((x - mean)^2) / divisor.</summary>
+    public static void Var<T>(ReadOnlySpan<T> src, Span<T> dst, int outer, int reduce, int inner, double divisor, bool sqrt)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckBlock(src.Length, dst.Length, outer, reduce, inner, inner);
+        if (outer == 0) return;
+        fixed (T* s = src)
+        fixed (T* d = dst)
+        {
+            if (inner == 1 && outer == 1 && reduce >= 2 * Chunk)
+            {
+                d[0] = Finish<T>(LongRowSs(s, reduce), reduce, divisor, sqrt);
+                return;
+            }
+            var body = new VarBody<T> { Src = s, Dst = d, Reduce = reduce, Inner = inner, Divisor = divisor, Sqrt = sqrt };
+            if (inner == 1) { body.Blocks = 0; ParallelFor.For(outer, Math.Max(1, Grain / Math.Max(1, reduce)), body); }
+            else
+            {
+                body.Blocks = (inner + ColumnBlock - 1) / ColumnBlock;
+                ParallelFor.For(outer * body.Blocks, Math.Max(1, Grain / Math.Max(1, reduce * ColumnBlock)), body);
+            }
+        }
+    }
+
+    static T Finish<T>(double ss, int n, double divisor, bool sqrt) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double v = n == 0 ? double.NaN : ss / divisor;
+        return T.CreateTruncating(sqrt ? Math.Sqrt(v) : v);
+    }
+
+    unsafe struct VarBody<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T* Src, Dst;
+        public int Reduce, Inner, Blocks;
+        public double Divisor;
+        public bool Sqrt;
+
+        public void Invoke(int begin, int end)
+        {
+            if (Blocks == 0)
+            {
+                for (int r = begin; r < end; r++)
+                {
+                    T* row = Src + (long)r * Reduce;
+                    double mean = SumD(row, Reduce) / Reduce;
+                    Dst[r] = Finish<T>(SsD(row, Reduce, mean), Reduce, Divisor, Sqrt);
+                }
+                return;
+            }
+            double* sum = stackalloc double[ColumnBlock];
+            double* ss = stackalloc double[ColumnBlock];
+            for (int item = begin; item < end; item++)
+            {
+                int o = item / Blocks, c0 = item % Blocks * ColumnBlock;
+                int w = Math.Min(ColumnBlock, Inner - c0);
+                T* b = Src + (long)o * Reduce * Inner + c0;
+                new Span<double>(sum, w).Clear();
+                new Span<double>(ss, w).Clear();
+                for (int r = 0; r < Reduce; r++) AddD(b + (long)r * Inner, sum, w);
+                for (int c = 0; c < w; c++) sum[c] /= Reduce;
+                for (int r = 0; r < Reduce; r++) AddSqDevD(b + (long)r * Inner, sum, ss, w);
+                T* d = Dst + (long)o * Inner + c0;
+                for (int c = 0; c < w; c++) d[c] = Finish<T>(ss[c], Reduce, Divisor, Sqrt);
+            }
+        }
+    }
+
+    /// <summary>Sum of squared deviations of one long row, chunked (deterministic) and in parallel.</summary>
+    static double LongRowSs<T>(T* s, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int chunks = (n + Chunk - 1) / Chunk;
+        var partial = new double[chunks];
+        fixed (double* p = partial)
+        {
+            var body = new ChunkBody<T> { Src = s, N = n, Partial = p, Mean = double.NaN };
+            ParallelFor.For(chunks, 1, body);
+            double total = 0;
+            for (int i = 0; i < chunks; i++) total += p[i];
+            body.Mean = total / n;
+            ParallelFor.For(chunks, 1, body);
+            double ss = 0;
+            for (int i = 0; i < chunks; i++) ss += p[i];
+            return ss;
+        }
+    }
+
+    unsafe struct ChunkBody<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T* Src;
+        public int N;
+        public double* Partial;
+        public double Mean;
+
+        public void Invoke(int begin, int end)
+        {
+            for (int c = begin; c < end; c++)
+            {
+                int start = c * Chunk, len = Math.Min(Chunk, N - start);
+                Partial[c] = double.IsNaN(Mean) ? SumD(Src + start, len) : SsD(Src + start, len, Mean);
+            }
+        }
+    }
+
+    /// <summary>Sum of a row in double.</summary>
+    static double SumD<T>(T* p, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a0 = Vector256<double>.Zero; var a1 = a0; var a2 = a0; var a3 = a0;
+        int i = 0;
+        if (typeof(T) == typeof(float))
+        {
+            float* f = (float*)p;
+            for (; i <= n - 16; i += 16)
+            {
+                var (l0, h0) = Vector256.Widen(Vector256.Load(f + i));
+                var (l1, h1) = Vector256.Widen(Vector256.Load(f + i + 8));
+                a0 += l0; a1 += h0; a2 += l1; a3 += h1;
+            }
+            double s = Vector256.Sum((a0 + a1) + (a2 + a3));
+            for (; i < n; i++) s += f[i];
+            return s;
+        }
+        else
+        {
+            double* x = (double*)p;
+            for (; i <= n - 16; i += 16)
+            {
+                a0 += Vector256.Load(x + i); a1 += Vector256.Load(x + i + 4);
+                a2 += Vector256.Load(x + i + 8); a3 += Vector256.Load(x + i + 12);
+            }
+            double s = Vector256.Sum((a0 + a1) + (a2 + a3));
+            for (; i < n; i++) s += x[i];
+            return s;
+        }
+    }
+
+    /// <summary>sum((x - mean)^2) of a row in double.</summary>
+    static double SsD<T>(T* p, int n, double mean) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a0 = Vector256<double>.Zero; var a1 = a0; var a2 = a0; var a3 = a0;
+        var m = Vector256.Create(mean);
+        int i = 0;
+        double s;
+        if (typeof(T) == typeof(float))
+        {
+            float* f = (float*)p;
+            for (; i <= n - 16; i += 16)
+            {
+                var (l0, h0) = Vector256.Widen(Vector256.Load(f + i));
+                var (l1, h1) = Vector256.Widen(Vector256.Load(f + i + 8));
+                l0 -= m; h0 -= m; l1 -= m; h1 -= m;
+                a0 += l0 * l0; a1 += h0 * h0; a2 += l1 * l1; a3 += h1 * h1;
+            }
+            s = Vector256.Sum((a0 + a1) + (a2 + a3));
+            for (; i < n; i++) { double dv = f[i] - mean; s += dv * dv; }
+        }
+        else
+        {
+            double* x = (double*)p;
+            for (; i <= n - 16; i += 16)
+            {
+                var v0 = Vector256.Load(x + i) - m; var v1 = Vector256.Load(x + i + 4) - m;
+                var v2 = Vector256.Load(x + i + 8) - m; var v3 = Vector256.Load(x + i + 12) - m;
+                a0 += v0 * v0; a1 += v1 * v1; a2 += v2 * v2; a3 += v3 * v3;
+            }
+            s = Vector256.Sum((a0 + a1) + (a2 + a3));
+            for (; i < n; i++) { double dv = x[i] - mean; s += dv * dv; }
+        }
+        return s;
+    }
+
+    /// <summary>acc[c] += x[c] for c &lt; w, in double.</summary>
+    static void AddD<T>(T* p, double* acc, int w) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int c = 0;
+        if (typeof(T) == typeof(float))
+        {
+            float* f = (float*)p;
+            for (; c <= w - 8; c += 8)
+            {
+                var (l, h) = Vector256.Widen(Vector256.Load(f + c));
+                (Vector256.Load(acc + c) + l).Store(acc + c);
+                (Vector256.Load(acc + c + 4) + h).Store(acc + c + 4);
+            }
+            for (; c < w; c++) acc[c] += f[c];
+        }
+        else
+        {
+            double* x = (double*)p;
+            for (; c <= w - 4; c += 4) (Vector256.Load(acc + c) + Vector256.Load(x + c)).Store(acc + c);
+            for (; c < w; c++) acc[c] += x[c];
+        }
+    }
+
+    /// <summary>ss[c] += (x[c] - mean[c])^2 for c &lt; w, in double.</summary>
+    static void AddSqDevD<T>(T* p, double* mean, double* ss, int w) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int c = 0;
+        if (typeof(T) == typeof(float))
+        {
+            float* f = (float*)p;
+            for (; c <= w - 8; c += 8)
+            {
+                var (l, h) = Vector256.Widen(Vector256.Load(f + c));
+                l -= Vector256.Load(mean + c); h -= Vector256.Load(mean + c + 4);
+                (Vector256.Load(ss + c) + l * l).Store(ss + c);
+                (Vector256.Load(ss + c + 4) + h * h).Store(ss + c + 4);
+            }
+            for (; c < w; c++) { double dv = f[c] - mean[c]; ss[c] += dv * dv; }
+        }
+        else
+        {
+            double* x = (double*)p;
+            for (; c <= w - 4; c += 4)
+            {
+                var v = Vector256.Load(x + c) - Vector256.Load(mean + c);
+                (Vector256.Load(ss + c) + v * v).Store(ss + c);
+            }
+            for (; c < w; c++) { double dv = x[c] - mean[c]; ss[c] += dv * dv; }
+        }
+    }
+
+    // ---- max / min with indices -----------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The extreme over the middle axis (see the note for NaN and ties): <paramref name="values"/> and/or
+    /// <paramref name="indices"/> (each may be empty when not wanted) get outer * inner results.
+    /// </summary>
+    public static void MaxMin<T>(ReadOnlySpan<T> src, Span<T> values, Span<long> indices, int outer, int reduce, int inner, bool max)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        bool wantValues = !values.IsEmpty, wantIndices = !indices.IsEmpty;
+        CheckBlock(src.Length, wantValues ? values.Length : int.MaxValue, outer, reduce, inner, inner);
+        if (wantIndices) CheckBlock(src.Length, indices.Length, outer, reduce, inner, inner);
+        if (reduce < 1 || (inner > 1 && reduce > (typeof(T) == typeof(float) ? 1 << 24 : int.MaxValue)))
+            throw new ArgumentException("reduce out of range");
+        if (outer == 0) return;
+        fixed (T* s = src)
+        fixed (T* v = values)
+        fixed (long* ix = indices)
+        {
+            var body = new MaxBody<T> { Src = s, Values = wantValues ? v : null, Indices = wantIndices ? ix : null, Reduce = reduce, Inner = inner, Max = max };
+            if (inner == 1 && outer == 1 && reduce >= 2 * Chunk)
+            {
+                long i = LongRowArg(s, reduce, max);
+                if (wantValues) v[0] = s[i];
+                if (wantIndices) ix[0] = i;
+                return;
+            }
+            if (inner == 1) ParallelFor.For(outer, Math.Max(1, Grain / reduce), body);
+            else
+            {
+                body.Blocks = (inner + ColumnBlock - 1) / ColumnBlock;
+                ParallelFor.For(outer * body.Blocks, Math.Max(1, Grain / Math.Max(1, reduce * ColumnBlock)), body);
+            }
+        }
+    }
+
+    unsafe struct MaxBody<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T* Src, Values;
+        public long* Indices;
+        public int Reduce, Inner, Blocks;
+        public bool Max;
+
+        public void Invoke(int begin, int end)
+        {
+            if (Blocks == 0)
+            {
+                for (int r = begin; r < end; r++)
+                {
+                    T* row = Src + (long)r * Reduce;
+                    int i = Max ? ArgRow<T, MaxOp>(row, Reduce) : ArgRow<T, MinOp>(row, Reduce);
+                    if (Values != null) Values[r] = row[i];
+                    if (Indices != null) Indices[r] = i;
+                }
+                return;
+            }
+            for (int item = begin; item < end; item++)
+            {
+                int o = item / Blocks, c0 = item % Blocks * ColumnBlock;
+                int w = Math.Min(ColumnBlock, Inner - c0);
+                T* b = Src + (long)o * Reduce * Inner + c0;
+                long at = (long)o * Inner + c0;
+                if (Max) ArgColumns<T, MaxOp>(b, Reduce, Inner, w, Values == null ? null : Values + at, Indices == null ? null : Indices + at);
+                else ArgColumns<T, MinOp>(b, Reduce, Inner, w, Values == null ? null : Values + at, Indices == null ? null : Indices + at);
+            }
+        }
+    }
+
+    interface ICompare
+    {
+        static abstract bool Better<T>(T a, T b) where T : INumber<T>;
+        static abstract Vector256<T> Better<T>(Vector256<T> a, Vector256<T> b);
+        static abstract Vector256<T> Pick<T>(Vector256<T> a, Vector256<T> b);
+    }
+
+    readonly struct MaxOp : ICompare
+    {
+        public static bool Better<T>(T a, T b) where T : INumber<T> => a > b;
+        public static Vector256<T> Better<T>(Vector256<T> a, Vector256<T> b) => Vector256.GreaterThan(a, b);
+        public static Vector256<T> Pick<T>(Vector256<T> a, Vector256<T> b) => Vector256.MaxNative(a, b);
+    }
+
+    readonly struct MinOp : ICompare
+    {
+        public static bool Better<T>(T a, T b) where T : INumber<T> => a < b;
+        public static Vector256<T> Better<T>(Vector256<T> a, Vector256<T> b) => Vector256.LessThan(a, b);
+        public static Vector256<T> Pick<T>(Vector256<T> a, Vector256<T> b) => Vector256.MinNative(a, b);
+    }
+
+    /// <summary>Index of the first NaN of a row, or else of the first occurrence of its extreme (n &gt; 0).</summary>
+    static int ArgRow<T, TOp>(T* p, int n) where T : unmanaged, IFloatingPointIeee754<T> where TOp : ICompare
+    {
+        int lanes = Vector256<T>.Count, i = 0;
+        T best = p[0];
+        bool nan = false;
+        if (n >= 2 * lanes)
+        {
+            // pass 1: the extreme value (NaN tracked apart: the native min/max do not propagate it)
+            var m0 = Vector256.Load(p); var m1 = Vector256.Load(p + lanes);
+            var bad = ~(Vector256.Equals(m0, m0) & Vector256.Equals(m1, m1));
+            for (i = 2 * lanes; i <= n - 2 * lanes; i += 2 * lanes)
+            {
+                var v0 = Vector256.Load(p + i); var v1 = Vector256.Load(p + i + lanes);
+                bad |= ~(Vector256.Equals(v0, v0) & Vector256.Equals(v1, v1));
+                m0 = TOp.Pick(m0, v0); m1 = TOp.Pick(m1, v1);
+            }
+            nan = bad != Vector256<T>.Zero;
+            var m = TOp.Pick(m0, m1);
+            best = m.GetElement(0);
+            for (int k = 1; k < lanes; k++) if (TOp.Better(m.GetElement(k), best)) best = m.GetElement(k);
+        }
+        for (; i < n; i++)
+        {
+            T x = p[i];
+            if (T.IsNaN(x)) nan = true;
+            else if (TOp.Better(x, best)) best = x;
+        }
+        if (T.IsNaN(best)) nan = true;
+        // pass 2: the first element equal to it (or the first NaN)
+        i = 0;
+        if (nan)
+        {
+            for (; i <= n - lanes; i += lanes)
+            {
+                var v = Vector256.Load(p + i);
+                uint bits = (~Vector256.Equals(v, v)).ExtractMostSignificantBits();
+                if (bits != 0) return i + BitOperations.TrailingZeroCount(bits);
+            }
+            for (; i < n; i++) if (p[i] != p[i]) return i;
+        }
+        else
+        {
+            var bv = Vector256.Create(best);
+            for (; i <= n - lanes; i += lanes)
+            {
+                uint bits = Vector256.Equals(Vector256.Load(p + i), bv).ExtractMostSignificantBits();
+                if (bits != 0) return i + BitOperations.TrailingZeroCount(bits);
+            }
+            for (; i < n; i++) if (p[i] == best) return i;
+        }
+        throw new InvalidOperationException("extreme not found");
+    }
+
+    /// <summary>Column-wise extremes of w columns (stride <paramref name="inner"/>) down <paramref name="reduce"/> rows.</summary>
+    static void ArgColumns<T, TOp>(T* b, int reduce, int inner, int w, T* values, long* indices)
+        where T : unmanaged, IFloatingPointIeee754<T> where TOp : ICompare
+    {
+        int lanes = Vector256<T>.Count, c = 0;
+        // Index vectors hold row numbers as T (exact: reduce <= 2^24 for float32, checked by the caller).
+        for (; c <= w - 2 * lanes; c += 2 * lanes)
+        {
+            var b0 = Vector256.Load(b + c); var b1 = Vector256.Load(b + c + lanes);
+            var i0 = Vector256<T>.Zero; var i1 = i0;
+            var rv = Vector256<T>.Zero;
+            var one = Vector256<T>.One;
+            for (int r = 1; r < reduce; r++)
+            {
+                rv += one;
+                T* row = b + (long)r * inner + c;
+                var v0 = Vector256.Load(row); var v1 = Vector256.Load(row + lanes);
+                // better, or the first NaN: v is NaN and the best so far is not
+                var g0 = TOp.Better(v0, b0) | Vector256.AndNot(Vector256.Equals(b0, b0), Vector256.Equals(v0, v0));
+                var g1 = TOp.Better(v1, b1) | Vector256.AndNot(Vector256.Equals(b1, b1), Vector256.Equals(v1, v1));
+                b0 = Vector256.ConditionalSelect(g0, v0, b0); i0 = Vector256.ConditionalSelect(g0, rv, i0);
+                b1 = Vector256.ConditionalSelect(g1, v1, b1); i1 = Vector256.ConditionalSelect(g1, rv, i1);
+            }
+            if (values != null) { b0.Store(values + c); b1.Store(values + c + lanes); }
+            if (indices != null)
+                for (int k = 0; k < lanes; k++)
+                {
+                    indices[c + k] = long.CreateTruncating(i0.GetElement(k));
+                    indices[c + lanes + k] = long.CreateTruncating(i1.GetElement(k));
+                }
+        }
+        for (; c <= w - lanes; c += lanes)
+        {
+            var b0 = Vector256.Load(b + c);
+            var i0 = Vector256<T>.Zero;
+            var rv = Vector256<T>.Zero;
+            for (int r = 1; r < reduce; r++)
+            {
+                rv += Vector256<T>.One;
+                var v0 = Vector256.Load(b + (long)r * inner + c);
+                var g0 = TOp.Better(v0, b0) | Vector256.AndNot(Vector256.Equals(b0, b0), Vector256.Equals(v0, v0));
+                b0 = Vector256.ConditionalSelect(g0, v0, b0); i0 = Vector256.ConditionalSelect(g0, rv, i0);
+            }
+            if (values != null) b0.Store(values + c);
+            if (indices != null) for (int k = 0; k < lanes; k++) indices[c + k] = long.CreateTruncating(i0.GetElement(k));
+        }
+        for (; c < w; c++)
+        {
+            T best = b[c];
+            int bi = 0;
+            for (int r = 1; r < reduce && !T.IsNaN(best); r++)
+            {
+                T x = b[(long)r * inner + c];
+                if (T.IsNaN(x) || TOp.Better(x, best)) { best = x; bi = r; }
+            }
+            if (values != null) values[c] = best;
+            if (indices != null) indices[c] = bi;
+        }
+    }
+
+    /// <summary>The index for one long row: chunks in parallel, combined in order (first NaN, else first extreme).</summary>
+    static long LongRowArg<T>(T* s, int n, bool max) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int chunks = (n + Chunk - 1) / Chunk;
+        var found = new long[chunks];
+        fixed (long* f = found) ParallelFor.For(chunks, 1, new ArgChunkBody<T> { Src = s, N = n, Found = f, Max = max });
+        long best = found[0];
+        for (int c = 0; c < chunks; c++)
+        {
+            long i = found[c] + (long)c * Chunk;
+            T x = s[i];
+            if (T.IsNaN(x)) return i;
+            if (c == 0 || (max ? x > s[best] : x < s[best])) best = i;
+        }
+        return best;
+    }
+
+    unsafe struct ArgChunkBody<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T* Src;
+        public long* Found;
+        public int N;
+        public bool Max;
+
+        public void Invoke(int begin, int end)
+        {
+            for (int c = begin; c < end; c++)
+            {
+                int start = c * Chunk, len = Math.Min(Chunk, N - start);
+                Found[c] = Max ? ArgRow<T, MaxOp>(Src + start, len) : ArgRow<T, MinOp>(Src + start, len);
+            }
+        }
+    }
+
+    // ---- cumsum -----------------------------------------------------------------------------------------------
+
+    /// <summary>Running sums down the middle axis (float32 accumulates in double): dst has the shape of src.</summary>
+    public static void Cumsum<T>(ReadOnlySpan<T> src, Span<T> dst, int outer, int reduce, int inner)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckBlock(src.Length, dst.Length, outer, reduce, inner, reduce * inner);
+        if (outer == 0 || reduce == 0) return;
+        fixed (T* s = src)
+        fixed (T* d = dst)
+        {
+            var body = new CumsumBody<T> { Src = s, Dst = d, Reduce = reduce, Inner = inner };
+            if (inner == 1) ParallelFor.For((outer + 3) / 4, Math.Max(1, Grain / (4 * reduce)), body.WithRows(outer));
+            else
+            {
+                body.Blocks = (inner + ColumnBlock - 1) / ColumnBlock;
+                ParallelFor.For(outer * body.Blocks, Math.Max(1, Grain / Math.Max(1, reduce * ColumnBlock)), body);
+            }
+        }
+    }
+
+    unsafe struct CumsumBody<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public T* Src, Dst;
+        public int Reduce, Inner, Blocks, Rows;
+
+        public CumsumBody<T> WithRows(int rows) { Rows = rows; return this; }
+
+        public void Invoke(int begin, int end)
+        {
+            if (Blocks == 0)
+            {
+                // groups of four rows: four independent dependency chains
+                for (int g = begin; g < end; g++)
+                {
+                    int r = 4 * g, n = Reduce;
+                    if (r + 4 <= Rows)
+                    {
+                        T* s0 = Src + (long)r * n, d0 = Dst + (long)r * n;
+                        double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                        for (int i = 0; i < n; i++)
+                        {
+                            a0 += double.CreateTruncating(s0[i]); a1 += double.CreateTruncating(s0[n + i]);
+                            a2 += double.CreateTruncating(s0[2 * n + i]); a3 += double.CreateTruncating(s0[3 * n + i]);
+                            d0[i] = T.CreateTruncating(a0); d0[n + i] = T.CreateTruncating(a1);
+                            d0[2 * n + i] = T.CreateTruncating(a2); d0[3 * n + i] = T.CreateTruncating(a3);
+                        }
+                    }
+                    else
+                        for (; r < Rows; r++)
+                        {
+                            T* s0 = Src + (long)r * n, d0 = Dst + (long)r * n;
+                            double a = 0;
+                            for (int i = 0; i < n; i++) { a += double.CreateTruncating(s0[i]); d0[i] = T.CreateTruncating(a); }
+                        }
+                }
+                return;
+            }
+            for (int item = begin; item < end; item++)
+            {
+                int o = item / Blocks, c0 = item % Blocks * ColumnBlock;
+                int w = Math.Min(ColumnBlock, Inner - c0);
+                long at = (long)o * Reduce * Inner + c0;
+                CumsumColumns(Src + at, Dst + at, Reduce, Inner, w);
+            }
+        }
+    }
+
+    static void CumsumColumns<T>(T* s, T* d, int reduce, int inner, int w) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int c = 0;
+        if (typeof(T) == typeof(float))
+        {
+            float* fs = (float*)s, fd = (float*)d;
+            for (; c <= w - 16; c += 16)
+            {
+                var a0 = Vector256<double>.Zero; var a1 = a0; var a2 = a0; var a3 = a0;
+                for (int r = 0; r < reduce; r++)
+                {
+                    long at = (long)r * inner + c;
+                    var (l0, h0) = Vector256.Widen(Vector256.Load(fs + at));
+                    var (l1, h1) = Vector256.Widen(Vector256.Load(fs + at + 8));
+                    a0 += l0; a1 += h0; a2 += l1; a3 += h1;
+                    Vector256.Narrow(a0, a1).Store(fd + at);
+                    Vector256.Narrow(a2, a3).Store(fd + at + 8);
+                }
+            }
+            for (; c <= w - 8; c += 8)
+            {
+                var a0 = Vector256<double>.Zero; var a1 = a0;
+                for (int r = 0; r < reduce; r++)
+                {
+                    long at = (long)r * inner + c;
+                    var (l0, h0) = Vector256.Widen(Vector256.Load(fs + at));
+                    a0 += l0; a1 += h0;
+                    Vector256.Narrow(a0, a1).Store(fd + at);
+                }
+            }
+        }
+        else
+        {
+            double* xs = (double*)s, xd = (double*)d;
+            for (; c <= w - 16; c += 16)
+            {
+                var a0 = Vector256<double>.Zero; var a1 = a0; var a2 = a0; var a3 = a0;
+                for (int r = 0; r < reduce; r++)
+                {
+                    long at = (long)r * inner + c;
+                    a0 += Vector256.Load(xs + at); a1 += Vector256.Load(xs + at + 4);
+                    a2 += Vector256.Load(xs + at + 8); a3 += Vector256.Load(xs + at + 12);
+                    a0.Store(xd + at); a1.Store(xd + at + 4); a2.Store(xd + at + 8); a3.Store(xd + at + 12);
+                }
+            }
+            for (; c <= w - 4; c += 4)
+            {
+                var a0 = Vector256<double>.Zero;
+                for (int r = 0; r < reduce; r++)
+                {
+                    long at = (long)r * inner + c;
+                    a0 += Vector256.Load(xs + at);
+                    a0.Store(xd + at);
+                }
+            }
+        }
+        for (; c < w; c++)
+        {
+            double a = 0;
+            for (int r = 0; r < reduce; r++)
+            {
+                long at = (long)r * inner + c;
+                a += double.CreateTruncating(s[at]);
+                d[at] = T.CreateTruncating(a);
+            }
+        }
+    }
+}
