@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Nabla.Kernels.Cpu;
 
@@ -9,8 +10,10 @@ namespace Nabla.Kernels.Cpu;
 // vectors span neighbouring columns and walk down the reduced axis, so no transposing copy is needed; threads take
 // (outer, column block) items. A single long row (a reduction over everything) is cut into fixed chunks whose
 // partial results are combined in chunk order, so results do not depend on the thread count.
-//   var/std: two passes (mean, then the sum of squared deviations) accumulated in double for float32 and float64,
-//     as the scalar code did, so a float32 var of values ~1e4 with a small spread stays accurate.
+//   var/std: the corrected two-pass algorithm: the mean m, then sum(d^2) - sum(d)^2 / n with d = x - m (the second
+//     term removes the rounding error of m), as PyTorch's CPU two-pass var computes in the input's type. SIMD
+//     partial sums are kept in T over blocks (1024 elements of a row, 64 rows of a column) and added in double, so
+//     a float32 var of values ~1e4 with a small spread stays accurate to float rounding.
 //   max/min/argmax/argmin: the index of the first NaN when there is one, else of the first occurrence of the extreme
 //     (-0.0 and 0.0 compare equal, so the first of them wins); values are the elements at those indices.
 //   cumsum: float32 accumulates in double, as PyTorch's CPU kernel; each output is the running sum rounded once.
@@ -65,6 +68,12 @@ internal static unsafe class StatKernels
         return T.CreateTruncating(sqrt ? Math.Sqrt(v) : v);
     }
 
+    /// <summary>
+    /// The corrected two-pass sum of squares: with d = x - m for the (rounded) mean m, sum(d^2) - sum(d)^2 / n, which
+    /// removes the error of m; never negative.
+    /// </summary>
+    static double Corrected(double sq, double sd, int n) => n == 0 ? 0 : Math.Max(0, sq - sd * sd / n);
+
     unsafe struct VarBody<T> : IRangeBody where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T* Src, Dst;
@@ -79,34 +88,61 @@ internal static unsafe class StatKernels
                 for (int r = begin; r < end; r++)
                 {
                     T* row = Src + (long)r * Reduce;
-                    double mean = SumD(row, Reduce) / Reduce;
-                    Dst[r] = Finish<T>(SsD(row, Reduce, mean), Reduce, Divisor, Sqrt);
+                    double rowMean = RowSum(row, Reduce) / Reduce;
+                    double rowSq = RowSq(row, Reduce, rowMean, out double rowSd);
+                    Dst[r] = Finish<T>(Corrected(rowSq, rowSd, Reduce), Reduce, Divisor, Sqrt);
                 }
                 return;
             }
             double* sum = stackalloc double[ColumnBlock];
-            double* ss = stackalloc double[ColumnBlock];
+            double* sq = stackalloc double[ColumnBlock];
+            double* sd = stackalloc double[ColumnBlock];
+            T* acc = stackalloc T[ColumnBlock];
+            T* acc2 = stackalloc T[ColumnBlock];
+            T* mean = stackalloc T[ColumnBlock];
             for (int item = begin; item < end; item++)
             {
                 int o = item / Blocks, c0 = item % Blocks * ColumnBlock;
                 int w = Math.Min(ColumnBlock, Inner - c0);
                 T* b = Src + (long)o * Reduce * Inner + c0;
                 new Span<double>(sum, w).Clear();
-                new Span<double>(ss, w).Clear();
-                for (int r = 0; r < Reduce; r++) AddD(b + (long)r * Inner, sum, w);
-                for (int c = 0; c < w; c++) sum[c] /= Reduce;
-                for (int r = 0; r < Reduce; r++) AddSqDevD(b + (long)r * Inner, sum, ss, w);
+                new Span<double>(sq, w).Clear();
+                new Span<double>(sd, w).Clear();
+                // pass 1: column sums in T, flushed to double every ColumnFlush rows
+                for (int r0 = 0; r0 < Reduce; r0 += ColumnFlush)
+                {
+                    int r1 = Math.Min(Reduce, r0 + ColumnFlush);
+                    new Span<T>(acc, w).Clear();
+                    for (int r = r0; r < r1; r++) AddTo(b + (long)r * Inner, acc, w);
+                    for (int c = 0; c < w; c++) sum[c] += double.CreateTruncating(acc[c]);
+                }
+                for (int c = 0; c < w; c++) mean[c] = T.CreateTruncating(sum[c] / Reduce);
+                // pass 2: sum(d) and sum(d^2), d = x - mean
+                for (int r0 = 0; r0 < Reduce; r0 += ColumnFlush)
+                {
+                    int r1 = Math.Min(Reduce, r0 + ColumnFlush);
+                    new Span<T>(acc, w).Clear();
+                    new Span<T>(acc2, w).Clear();
+                    for (int r = r0; r < r1; r++) AddDev(b + (long)r * Inner, mean, acc, acc2, w);
+                    for (int c = 0; c < w; c++) { sd[c] += double.CreateTruncating(acc[c]); sq[c] += double.CreateTruncating(acc2[c]); }
+                }
                 T* d = Dst + (long)o * Inner + c0;
-                for (int c = 0; c < w; c++) d[c] = Finish<T>(ss[c], Reduce, Divisor, Sqrt);
+                for (int c = 0; c < w; c++) d[c] = Finish<T>(Corrected(sq[c], sd[c], Reduce), Reduce, Divisor, Sqrt);
             }
         }
     }
+
+    /// <summary>Rows a column accumulator in T takes before it is added into double.</summary>
+    const int ColumnFlush = 64;
+
+    /// <summary>Elements a row accumulator in T takes before it is added into double.</summary>
+    const int RowFlush = 1024;
 
     /// <summary>Sum of squared deviations of one long row, chunked (deterministic) and in parallel.</summary>
     static double LongRowSs<T>(T* s, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int chunks = (n + Chunk - 1) / Chunk;
-        var partial = new double[chunks];
+        var partial = new double[2 * chunks];
         fixed (double* p = partial)
         {
             var body = new ChunkBody<T> { Src = s, N = n, Partial = p, Mean = double.NaN };
@@ -115,9 +151,9 @@ internal static unsafe class StatKernels
             for (int i = 0; i < chunks; i++) total += p[i];
             body.Mean = total / n;
             ParallelFor.For(chunks, 1, body);
-            double ss = 0;
-            for (int i = 0; i < chunks; i++) ss += p[i];
-            return ss;
+            double sq = 0, sd = 0;
+            for (int i = 0; i < chunks; i++) { sq += p[i]; sd += p[chunks + i]; }
+            return Corrected(sq, sd, n);
         }
     }
 
@@ -130,130 +166,83 @@ internal static unsafe class StatKernels
 
         public void Invoke(int begin, int end)
         {
+            int chunks = (N + Chunk - 1) / Chunk;
             for (int c = begin; c < end; c++)
             {
                 int start = c * Chunk, len = Math.Min(Chunk, N - start);
-                Partial[c] = double.IsNaN(Mean) ? SumD(Src + start, len) : SsD(Src + start, len, Mean);
+                if (double.IsNaN(Mean)) Partial[c] = RowSum(Src + start, len);
+                else Partial[c] = RowSq(Src + start, len, Mean, out Partial[chunks + c]);
             }
         }
     }
 
-    /// <summary>Sum of a row in double.</summary>
-    static double SumD<T>(T* p, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Sum of a row: SIMD partial sums in T over blocks of RowFlush, added in double.</summary>
+    static double RowSum<T>(T* p, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var a0 = Vector256<double>.Zero; var a1 = a0; var a2 = a0; var a3 = a0;
-        int i = 0;
-        if (typeof(T) == typeof(float))
+        double total = 0;
+        int lanes = Vector256<T>.Count;
+        for (int b = 0; b < n; b += RowFlush)
         {
-            float* f = (float*)p;
-            for (; i <= n - 16; i += 16)
+            int e = Math.Min(n, b + RowFlush), i = b;
+            var a0 = Vector256<T>.Zero; var a1 = a0; var a2 = a0; var a3 = a0;
+            for (; i <= e - 4 * lanes; i += 4 * lanes)
             {
-                var (l0, h0) = Vector256.Widen(Vector256.Load(f + i));
-                var (l1, h1) = Vector256.Widen(Vector256.Load(f + i + 8));
-                a0 += l0; a1 += h0; a2 += l1; a3 += h1;
+                a0 += Vector256.Load(p + i); a1 += Vector256.Load(p + i + lanes);
+                a2 += Vector256.Load(p + i + 2 * lanes); a3 += Vector256.Load(p + i + 3 * lanes);
             }
-            double s = Vector256.Sum((a0 + a1) + (a2 + a3));
-            for (; i < n; i++) s += f[i];
-            return s;
+            for (; i <= e - lanes; i += lanes) a0 += Vector256.Load(p + i);
+            double s = double.CreateTruncating(Vector256.Sum((a0 + a1) + (a2 + a3)));
+            for (; i < e; i++) s += double.CreateTruncating(p[i]);
+            total += s;
         }
-        else
-        {
-            double* x = (double*)p;
-            for (; i <= n - 16; i += 16)
-            {
-                a0 += Vector256.Load(x + i); a1 += Vector256.Load(x + i + 4);
-                a2 += Vector256.Load(x + i + 8); a3 += Vector256.Load(x + i + 12);
-            }
-            double s = Vector256.Sum((a0 + a1) + (a2 + a3));
-            for (; i < n; i++) s += x[i];
-            return s;
-        }
+        return total;
     }
 
-    /// <summary>sum((x - mean)^2) of a row in double.</summary>
-    static double SsD<T>(T* p, int n, double mean) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>sum(d^2) of a row with d = x - mean (rounded to T), and sum(d) in <paramref name="sd"/>.</summary>
+    static double RowSq<T>(T* p, int n, double mean, out double sd) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var a0 = Vector256<double>.Zero; var a1 = a0; var a2 = a0; var a3 = a0;
-        var m = Vector256.Create(mean);
-        int i = 0;
-        double s;
-        if (typeof(T) == typeof(float))
+        double total = 0;
+        sd = 0;
+        T mt = T.CreateTruncating(mean);
+        var m = Vector256.Create(mt);
+        int lanes = Vector256<T>.Count;
+        for (int b = 0; b < n; b += RowFlush)
         {
-            float* f = (float*)p;
-            for (; i <= n - 16; i += 16)
+            int e = Math.Min(n, b + RowFlush), i = b;
+            var d0 = Vector256<T>.Zero; var d1 = d0; var q0 = d0; var q1 = d0;
+            for (; i <= e - 2 * lanes; i += 2 * lanes)
             {
-                var (l0, h0) = Vector256.Widen(Vector256.Load(f + i));
-                var (l1, h1) = Vector256.Widen(Vector256.Load(f + i + 8));
-                l0 -= m; h0 -= m; l1 -= m; h1 -= m;
-                a0 += l0 * l0; a1 += h0 * h0; a2 += l1 * l1; a3 += h1 * h1;
+                var v0 = Vector256.Load(p + i) - m; var v1 = Vector256.Load(p + i + lanes) - m;
+                d0 += v0; d1 += v1; q0 += v0 * v0; q1 += v1 * v1;
             }
-            s = Vector256.Sum((a0 + a1) + (a2 + a3));
-            for (; i < n; i++) { double dv = f[i] - mean; s += dv * dv; }
+            for (; i <= e - lanes; i += lanes) { var v0 = Vector256.Load(p + i) - m; d0 += v0; q0 += v0 * v0; }
+            double s = double.CreateTruncating(Vector256.Sum(q0 + q1)), ds = double.CreateTruncating(Vector256.Sum(d0 + d1));
+            for (; i < e; i++) { double dv = double.CreateTruncating(p[i] - mt); ds += dv; s += dv * dv; }
+            total += s;
+            sd += ds;
         }
-        else
-        {
-            double* x = (double*)p;
-            for (; i <= n - 16; i += 16)
-            {
-                var v0 = Vector256.Load(x + i) - m; var v1 = Vector256.Load(x + i + 4) - m;
-                var v2 = Vector256.Load(x + i + 8) - m; var v3 = Vector256.Load(x + i + 12) - m;
-                a0 += v0 * v0; a1 += v1 * v1; a2 += v2 * v2; a3 += v3 * v3;
-            }
-            s = Vector256.Sum((a0 + a1) + (a2 + a3));
-            for (; i < n; i++) { double dv = x[i] - mean; s += dv * dv; }
-        }
-        return s;
+        return total;
     }
 
-    /// <summary>acc[c] += x[c] for c &lt; w, in double.</summary>
-    static void AddD<T>(T* p, double* acc, int w) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>acc[c] += x[c] for c &lt; w.</summary>
+    static void AddTo<T>(T* x, T* acc, int w) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int c = 0;
-        if (typeof(T) == typeof(float))
-        {
-            float* f = (float*)p;
-            for (; c <= w - 8; c += 8)
-            {
-                var (l, h) = Vector256.Widen(Vector256.Load(f + c));
-                (Vector256.Load(acc + c) + l).Store(acc + c);
-                (Vector256.Load(acc + c + 4) + h).Store(acc + c + 4);
-            }
-            for (; c < w; c++) acc[c] += f[c];
-        }
-        else
-        {
-            double* x = (double*)p;
-            for (; c <= w - 4; c += 4) (Vector256.Load(acc + c) + Vector256.Load(x + c)).Store(acc + c);
-            for (; c < w; c++) acc[c] += x[c];
-        }
+        int c = 0, lanes = Vector256<T>.Count;
+        for (; c <= w - lanes; c += lanes) (Vector256.Load(acc + c) + Vector256.Load(x + c)).Store(acc + c);
+        for (; c < w; c++) acc[c] += x[c];
     }
 
-    /// <summary>ss[c] += (x[c] - mean[c])^2 for c &lt; w, in double.</summary>
-    static void AddSqDevD<T>(T* p, double* mean, double* ss, int w) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>acc[c] += d, acc2[c] += d^2 with d = x[c] - mean[c], for c &lt; w.</summary>
+    static void AddDev<T>(T* x, T* mean, T* acc, T* acc2, int w) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int c = 0;
-        if (typeof(T) == typeof(float))
+        int c = 0, lanes = Vector256<T>.Count;
+        for (; c <= w - lanes; c += lanes)
         {
-            float* f = (float*)p;
-            for (; c <= w - 8; c += 8)
-            {
-                var (l, h) = Vector256.Widen(Vector256.Load(f + c));
-                l -= Vector256.Load(mean + c); h -= Vector256.Load(mean + c + 4);
-                (Vector256.Load(ss + c) + l * l).Store(ss + c);
-                (Vector256.Load(ss + c + 4) + h * h).Store(ss + c + 4);
-            }
-            for (; c < w; c++) { double dv = f[c] - mean[c]; ss[c] += dv * dv; }
+            var v = Vector256.Load(x + c) - Vector256.Load(mean + c);
+            (Vector256.Load(acc + c) + v).Store(acc + c);
+            (Vector256.Load(acc2 + c) + v * v).Store(acc2 + c);
         }
-        else
-        {
-            double* x = (double*)p;
-            for (; c <= w - 4; c += 4)
-            {
-                var v = Vector256.Load(x + c) - Vector256.Load(mean + c);
-                (Vector256.Load(ss + c) + v * v).Store(ss + c);
-            }
-            for (; c < w; c++) { double dv = x[c] - mean[c]; ss[c] += dv * dv; }
-        }
+        for (; c < w; c++) { T v = x[c] - mean[c]; acc[c] += v; acc2[c] += v * v; }
     }
 
     // ---- max / min with indices -----------------------------------------------------------------------------------
@@ -529,7 +518,9 @@ internal static unsafe class StatKernels
                 for (int g = begin; g < end; g++)
                 {
                     int r = 4 * g, n = Reduce;
-                    if (r + 4 <= Rows)
+                    if (typeof(T) == typeof(float) && Avx.IsSupported && r + 4 <= Rows)
+                        CumsumFourRows((float*)Src + (long)r * n, (float*)Dst + (long)r * n, n);
+                    else if (r + 4 <= Rows)
                     {
                         T* s0 = Src + (long)r * n, d0 = Dst + (long)r * n;
                         double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
@@ -559,6 +550,41 @@ internal static unsafe class StatKernels
                 CumsumColumns(Src + at, Dst + at, Reduce, Inner, w);
             }
         }
+    }
+
+    /// <summary>
+    /// Running sums of four float32 rows of length n at once: 4x4 tiles are transposed so one double vector holds
+    /// the four rows' accumulators, which take the tile's columns in order (each output is the sequential sum).
+    /// </summary>
+    static void CumsumFourRows(float* s, float* d, int n)
+    {
+        var acc = Vector256<double>.Zero;
+        int i = 0;
+        for (; i <= n - 4; i += 4)
+        {
+            var r0 = Sse.LoadVector128(s + i); var r1 = Sse.LoadVector128(s + n + i);
+            var r2 = Sse.LoadVector128(s + 2 * n + i); var r3 = Sse.LoadVector128(s + 3 * n + i);
+            Transpose(ref r0, ref r1, ref r2, ref r3);
+            acc += Avx.ConvertToVector256Double(r0); var c0 = Avx.ConvertToVector128Single(acc);
+            acc += Avx.ConvertToVector256Double(r1); var c1 = Avx.ConvertToVector128Single(acc);
+            acc += Avx.ConvertToVector256Double(r2); var c2 = Avx.ConvertToVector128Single(acc);
+            acc += Avx.ConvertToVector256Double(r3); var c3 = Avx.ConvertToVector128Single(acc);
+            Transpose(ref c0, ref c1, ref c2, ref c3);
+            c0.Store(d + i); c1.Store(d + n + i); c2.Store(d + 2 * n + i); c3.Store(d + 3 * n + i);
+        }
+        for (int k = 0; k < 4; k++)
+        {
+            double a = acc.GetElement(k);
+            for (int j = i; j < n; j++) { a += s[k * n + j]; d[k * n + j] = (float)a; }
+        }
+    }
+
+    static void Transpose(ref Vector128<float> a, ref Vector128<float> b, ref Vector128<float> c, ref Vector128<float> e)
+    {
+        var t0 = Sse.UnpackLow(a, b); var t1 = Sse.UnpackLow(c, e);
+        var t2 = Sse.UnpackHigh(a, b); var t3 = Sse.UnpackHigh(c, e);
+        a = Sse.MoveLowToHigh(t0, t1); b = Sse.MoveHighToLow(t1, t0);
+        c = Sse.MoveLowToHigh(t2, t3); e = Sse.MoveHighToLow(t3, t2);
     }
 
     static void CumsumColumns<T>(T* s, T* d, int reduce, int inner, int w) where T : unmanaged, IFloatingPointIeee754<T>
