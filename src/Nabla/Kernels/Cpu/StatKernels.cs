@@ -108,28 +108,85 @@ internal static unsafe class StatKernels
                 new Span<double>(sum, w).Clear();
                 new Span<double>(sq, w).Clear();
                 new Span<double>(sd, w).Clear();
-                // pass 1: column sums in T, flushed to double every ColumnFlush rows
-                for (int r0 = 0; r0 < Reduce; r0 += ColumnFlush)
+                // strips of four vectors keep their partial sums in registers; the rest goes through buffers
+                int lanes = Vector256<T>.Count, strip = 0;
+                for (; strip <= w - 4 * lanes; strip += 4 * lanes) VarStrip(b + strip, Reduce, Inner, sum + strip, sq + strip, sd + strip);
+                int rest = w - strip;
+                if (rest > 0)
                 {
-                    int r1 = Math.Min(Reduce, r0 + ColumnFlush);
-                    new Span<T>(acc, w).Clear();
-                    for (int r = r0; r < r1; r++) AddTo(b + (long)r * Inner, acc, w);
-                    for (int c = 0; c < w; c++) sum[c] += double.CreateTruncating(acc[c]);
-                }
-                for (int c = 0; c < w; c++) mean[c] = T.CreateTruncating(sum[c] / Reduce);
-                // pass 2: sum(d) and sum(d^2), d = x - mean
-                for (int r0 = 0; r0 < Reduce; r0 += ColumnFlush)
-                {
-                    int r1 = Math.Min(Reduce, r0 + ColumnFlush);
-                    new Span<T>(acc, w).Clear();
-                    new Span<T>(acc2, w).Clear();
-                    for (int r = r0; r < r1; r++) AddDev(b + (long)r * Inner, mean, acc, acc2, w);
-                    for (int c = 0; c < w; c++) { sd[c] += double.CreateTruncating(acc[c]); sq[c] += double.CreateTruncating(acc2[c]); }
+                    T* br = b + strip;
+                    double* sumr = sum + strip, sqr = sq + strip, sdr = sd + strip;
+                    // pass 1: column sums in T, flushed to double every ColumnFlush rows
+                    for (int r0 = 0; r0 < Reduce; r0 += ColumnFlush)
+                    {
+                        int r1 = Math.Min(Reduce, r0 + ColumnFlush);
+                        new Span<T>(acc, rest).Clear();
+                        for (int r = r0; r < r1; r++) AddTo(br + (long)r * Inner, acc, rest);
+                        for (int c = 0; c < rest; c++) sumr[c] += double.CreateTruncating(acc[c]);
+                    }
+                    for (int c = 0; c < rest; c++) mean[c] = T.CreateTruncating(sumr[c] / Reduce);
+                    // pass 2: sum(d) and sum(d^2), d = x - mean
+                    for (int r0 = 0; r0 < Reduce; r0 += ColumnFlush)
+                    {
+                        int r1 = Math.Min(Reduce, r0 + ColumnFlush);
+                        new Span<T>(acc, rest).Clear();
+                        new Span<T>(acc2, rest).Clear();
+                        for (int r = r0; r < r1; r++) AddDev(br + (long)r * Inner, mean, acc, acc2, rest);
+                        for (int c = 0; c < rest; c++) { sdr[c] += double.CreateTruncating(acc[c]); sqr[c] += double.CreateTruncating(acc2[c]); }
+                    }
                 }
                 T* d = Dst + (long)o * Inner + c0;
                 for (int c = 0; c < w; c++) d[c] = Finish<T>(Corrected(sq[c], sd[c], Reduce), Reduce, Divisor, Sqrt);
             }
         }
+    }
+
+    /// <summary>Column var partials (sum, sum(d^2), sum(d)) of 4 vectors of columns, accumulated in registers.</summary>
+    static void VarStrip<T>(T* b, int reduce, int inner, double* sum, double* sq, double* sd) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int lanes = Vector256<T>.Count;
+        for (int r0 = 0; r0 < reduce; r0 += ColumnFlush)
+        {
+            int r1 = Math.Min(reduce, r0 + ColumnFlush);
+            var a0 = Vector256<T>.Zero; var a1 = a0; var a2 = a0; var a3 = a0;
+            for (int r = r0; r < r1; r++)
+            {
+                T* p = b + (long)r * inner;
+                a0 += Vector256.Load(p); a1 += Vector256.Load(p + lanes); a2 += Vector256.Load(p + 2 * lanes); a3 += Vector256.Load(p + 3 * lanes);
+            }
+            Flush(a0, sum); Flush(a1, sum + lanes); Flush(a2, sum + 2 * lanes); Flush(a3, sum + 3 * lanes);
+        }
+        T* mean = stackalloc T[4 * lanes];
+        for (int c = 0; c < 4 * lanes; c++) mean[c] = T.CreateTruncating(sum[c] / reduce);
+        var m0 = Vector256.Load(mean); var m1 = Vector256.Load(mean + lanes); var m2 = Vector256.Load(mean + 2 * lanes); var m3 = Vector256.Load(mean + 3 * lanes);
+        for (int r0 = 0; r0 < reduce; r0 += ColumnFlush)
+        {
+            int r1 = Math.Min(reduce, r0 + ColumnFlush);
+            var d0 = Vector256<T>.Zero; var d1 = d0; var d2 = d0; var d3 = d0;
+            var q0 = d0; var q1 = d0; var q2 = d0; var q3 = d0;
+            for (int r = r0; r < r1; r++)
+            {
+                T* p = b + (long)r * inner;
+                var v0 = Vector256.Load(p) - m0; var v1 = Vector256.Load(p + lanes) - m1;
+                var v2 = Vector256.Load(p + 2 * lanes) - m2; var v3 = Vector256.Load(p + 3 * lanes) - m3;
+                d0 += v0; d1 += v1; d2 += v2; d3 += v3;
+                q0 += v0 * v0; q1 += v1 * v1; q2 += v2 * v2; q3 += v3 * v3;
+            }
+            Flush(d0, sd); Flush(d1, sd + lanes); Flush(d2, sd + 2 * lanes); Flush(d3, sd + 3 * lanes);
+            Flush(q0, sq); Flush(q1, sq + lanes); Flush(q2, sq + 2 * lanes); Flush(q3, sq + 3 * lanes);
+        }
+    }
+
+    /// <summary>dst[k] += v[k] in double.</summary>
+    static void Flush<T>(Vector256<T> v, double* dst) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+        {
+            var (l, h) = Vector256.Widen(v.AsSingle());
+            (Vector256.Load(dst) + l).Store(dst);
+            (Vector256.Load(dst + 4) + h).Store(dst + 4);
+        }
+        else (Vector256.Load(dst) + v.AsDouble()).Store(dst);
     }
 
     /// <summary>Rows a column accumulator in T takes before it is added into double.</summary>
@@ -318,6 +375,8 @@ internal static unsafe class StatKernels
         static abstract bool Better<T>(T a, T b) where T : INumber<T>;
         static abstract Vector256<T> Better<T>(Vector256<T> a, Vector256<T> b);
         static abstract Vector256<T> Pick<T>(Vector256<T> a, Vector256<T> b);
+        /// <summary>a better than b, or unordered (either NaN).</summary>
+        static abstract Vector256<T> BetterOrNaN<T>(Vector256<T> a, Vector256<T> b);
     }
 
     readonly struct MaxOp : ICompare
@@ -325,6 +384,7 @@ internal static unsafe class StatKernels
         public static bool Better<T>(T a, T b) where T : INumber<T> => a > b;
         public static Vector256<T> Better<T>(Vector256<T> a, Vector256<T> b) => Vector256.GreaterThan(a, b);
         public static Vector256<T> Pick<T>(Vector256<T> a, Vector256<T> b) => Vector256.MaxNative(a, b);
+        public static Vector256<T> BetterOrNaN<T>(Vector256<T> a, Vector256<T> b) => ~Vector256.LessThanOrEqual(a, b);
     }
 
     readonly struct MinOp : ICompare
@@ -332,6 +392,15 @@ internal static unsafe class StatKernels
         public static bool Better<T>(T a, T b) where T : INumber<T> => a < b;
         public static Vector256<T> Better<T>(Vector256<T> a, Vector256<T> b) => Vector256.LessThan(a, b);
         public static Vector256<T> Pick<T>(Vector256<T> a, Vector256<T> b) => Vector256.MinNative(a, b);
+        public static Vector256<T> BetterOrNaN<T>(Vector256<T> a, Vector256<T> b) => ~Vector256.GreaterThanOrEqual(a, b);
+    }
+
+    /// <summary>Lanes where a or b is NaN.</summary>
+    static Vector256<T> Unordered<T>(Vector256<T> a, Vector256<T> b) where T : unmanaged
+    {
+        if (Avx.IsSupported && typeof(T) == typeof(float)) return Avx.CompareUnordered(a.AsSingle(), b.AsSingle()).As<float, T>();
+        if (Avx.IsSupported && typeof(T) == typeof(double)) return Avx.CompareUnordered(a.AsDouble(), b.AsDouble()).As<double, T>();
+        return ~(Vector256.Equals(a, a) & Vector256.Equals(b, b));
     }
 
     /// <summary>Index of the first NaN of a row, or else of the first occurrence of its extreme (n &gt; 0).</summary>
@@ -344,11 +413,25 @@ internal static unsafe class StatKernels
         {
             // pass 1: the extreme value (NaN tracked apart: the native min/max do not propagate it)
             var m0 = Vector256.Load(p); var m1 = Vector256.Load(p + lanes);
-            var bad = ~(Vector256.Equals(m0, m0) & Vector256.Equals(m1, m1));
-            for (i = 2 * lanes; i <= n - 2 * lanes; i += 2 * lanes)
+            var bad = Unordered(m0, m1);
+            i = 2 * lanes;
+            if (n >= 4 * lanes)
+            {
+                var m2 = Vector256.Load(p + i); var m3 = Vector256.Load(p + i + lanes);
+                bad |= Unordered(m2, m3);
+                for (i = 4 * lanes; i <= n - 4 * lanes; i += 4 * lanes)
+                {
+                    var v0 = Vector256.Load(p + i); var v1 = Vector256.Load(p + i + lanes);
+                    var v2 = Vector256.Load(p + i + 2 * lanes); var v3 = Vector256.Load(p + i + 3 * lanes);
+                    bad |= Unordered(v0, v1) | Unordered(v2, v3);
+                    m0 = TOp.Pick(m0, v0); m1 = TOp.Pick(m1, v1); m2 = TOp.Pick(m2, v2); m3 = TOp.Pick(m3, v3);
+                }
+                m0 = TOp.Pick(m0, m2); m1 = TOp.Pick(m1, m3);
+            }
+            for (; i <= n - 2 * lanes; i += 2 * lanes)
             {
                 var v0 = Vector256.Load(p + i); var v1 = Vector256.Load(p + i + lanes);
-                bad |= ~(Vector256.Equals(v0, v0) & Vector256.Equals(v1, v1));
+                bad |= Unordered(v0, v1);
                 m0 = TOp.Pick(m0, v0); m1 = TOp.Pick(m1, v1);
             }
             nan = bad != Vector256<T>.Zero;
@@ -394,6 +477,39 @@ internal static unsafe class StatKernels
     {
         int lanes = Vector256<T>.Count, c = 0;
         // Index vectors hold row numbers as T (exact: reduce <= 2^24 for float32, checked by the caller).
+        for (; c <= w - 4 * lanes; c += 4 * lanes)
+        {
+            var b0 = Vector256.Load(b + c); var b1 = Vector256.Load(b + c + lanes);
+            var b2 = Vector256.Load(b + c + 2 * lanes); var b3 = Vector256.Load(b + c + 3 * lanes);
+            var i0 = Vector256<T>.Zero; var i1 = i0; var i2 = i0; var i3 = i0;
+            var rv = Vector256<T>.Zero;
+            var one = Vector256<T>.One;
+            for (int r = 1; r < reduce; r++)
+            {
+                rv += one;
+                T* row = b + (long)r * inner + c;
+                var v0 = Vector256.Load(row); var v1 = Vector256.Load(row + lanes);
+                var v2 = Vector256.Load(row + 2 * lanes); var v3 = Vector256.Load(row + 3 * lanes);
+                // better or NaN, while the best so far is not NaN (so the first NaN stays)
+                var g0 = TOp.BetterOrNaN(v0, b0) & Vector256.Equals(b0, b0);
+                var g1 = TOp.BetterOrNaN(v1, b1) & Vector256.Equals(b1, b1);
+                var g2 = TOp.BetterOrNaN(v2, b2) & Vector256.Equals(b2, b2);
+                var g3 = TOp.BetterOrNaN(v3, b3) & Vector256.Equals(b3, b3);
+                b0 = Vector256.ConditionalSelect(g0, v0, b0); i0 = Vector256.ConditionalSelect(g0, rv, i0);
+                b1 = Vector256.ConditionalSelect(g1, v1, b1); i1 = Vector256.ConditionalSelect(g1, rv, i1);
+                b2 = Vector256.ConditionalSelect(g2, v2, b2); i2 = Vector256.ConditionalSelect(g2, rv, i2);
+                b3 = Vector256.ConditionalSelect(g3, v3, b3); i3 = Vector256.ConditionalSelect(g3, rv, i3);
+            }
+            if (values != null) { b0.Store(values + c); b1.Store(values + c + lanes); b2.Store(values + c + 2 * lanes); b3.Store(values + c + 3 * lanes); }
+            if (indices != null)
+                for (int k = 0; k < lanes; k++)
+                {
+                    indices[c + k] = long.CreateTruncating(i0.GetElement(k));
+                    indices[c + lanes + k] = long.CreateTruncating(i1.GetElement(k));
+                    indices[c + 2 * lanes + k] = long.CreateTruncating(i2.GetElement(k));
+                    indices[c + 3 * lanes + k] = long.CreateTruncating(i3.GetElement(k));
+                }
+        }
         for (; c <= w - 2 * lanes; c += 2 * lanes)
         {
             var b0 = Vector256.Load(b + c); var b1 = Vector256.Load(b + c + lanes);
@@ -405,9 +521,9 @@ internal static unsafe class StatKernels
                 rv += one;
                 T* row = b + (long)r * inner + c;
                 var v0 = Vector256.Load(row); var v1 = Vector256.Load(row + lanes);
-                // better, or the first NaN: v is NaN and the best so far is not
-                var g0 = TOp.Better(v0, b0) | Vector256.AndNot(Vector256.Equals(b0, b0), Vector256.Equals(v0, v0));
-                var g1 = TOp.Better(v1, b1) | Vector256.AndNot(Vector256.Equals(b1, b1), Vector256.Equals(v1, v1));
+                // better or NaN, while the best so far is not NaN (so the first NaN stays)
+                var g0 = TOp.BetterOrNaN(v0, b0) & Vector256.Equals(b0, b0);
+                var g1 = TOp.BetterOrNaN(v1, b1) & Vector256.Equals(b1, b1);
                 b0 = Vector256.ConditionalSelect(g0, v0, b0); i0 = Vector256.ConditionalSelect(g0, rv, i0);
                 b1 = Vector256.ConditionalSelect(g1, v1, b1); i1 = Vector256.ConditionalSelect(g1, rv, i1);
             }
@@ -428,7 +544,7 @@ internal static unsafe class StatKernels
             {
                 rv += Vector256<T>.One;
                 var v0 = Vector256.Load(b + (long)r * inner + c);
-                var g0 = TOp.Better(v0, b0) | Vector256.AndNot(Vector256.Equals(b0, b0), Vector256.Equals(v0, v0));
+                var g0 = TOp.BetterOrNaN(v0, b0) & Vector256.Equals(b0, b0);
                 b0 = Vector256.ConditionalSelect(g0, v0, b0); i0 = Vector256.ConditionalSelect(g0, rv, i0);
             }
             if (values != null) b0.Store(values + c);
