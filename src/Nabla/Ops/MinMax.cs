@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using Nabla.Autograd;
+using Nabla.Kernels.Cpu;
 
 namespace Nabla.Ops;
 
@@ -50,6 +51,33 @@ internal static class RowLayout
         n = (int)r;
         var perm = MaskedLast(mask);
         return IsIdentity(perm) ? x.ContiguousRaw() : PermuteRaw(x, perm).ContiguousRaw();
+    }
+
+    /// <summary>
+    /// Contiguous data of <paramref name="x"/> as an (outer, reduce, inner) block, the masked dims forming the middle
+    /// axis: free for a contiguous tensor whose masked dims are one consecutive run (inner is the product of the dims
+    /// after them), else the masked dims are moved last with one copy (inner = 1). No masked dim: reduce = 1.
+    /// </summary>
+    public static Tensor ToBlock(Tensor x, bool[] mask, out int outer, out int reduce, out int inner)
+    {
+        int first = Array.IndexOf(mask, true), last = Array.LastIndexOf(mask, true);
+        bool run = true;
+        for (int i = Math.Max(first, 0); first >= 0 && i <= last; i++) run &= mask[i];
+        if (first < 0 || !run)
+        {
+            inner = 1;
+            return ToRows(x, mask, out outer, out reduce);
+        }
+        long o = 1, r = 1, n = 1;
+        for (int i = 0; i < mask.Length; i++)
+        {
+            if (i < first) o *= x._shape[i];
+            else if (i <= last) r *= x._shape[i];
+            else n *= x._shape[i];
+        }
+        outer = (int)o; reduce = (int)r; inner = (int)n;
+        if (inner == 0) { outer = 0; inner = 1; }
+        return x.ContiguousRaw();
     }
 
     /// <summary>A mask with only <paramref name="dim"/> set (a rank-0 tensor gets an empty mask).</summary>
@@ -112,12 +140,25 @@ internal static class MinMax
     /// <summary>Runs the row kernel; <paramref name="values"/>/<paramref name="indices"/> are filled when non-null.</summary>
     static void Run(Tensor x, bool[] mask, Tensor? values, Tensor? indices, bool max)
     {
+        if (x._dtype is ScalarType.Float32 or ScalarType.Float64)
+        {
+            // Note [Block reductions for var, max and cumsum]
+            var block = RowLayout.ToBlock(x, mask, out int o, out int r, out int inner);
+            if (o == 0) return;
+            // the column kernel counts rows in float32 lanes: exact up to 2^24
+            if (inner > 1 && r > (1 << 24)) { block = RowLayout.ToRows(x, mask, out o, out r); inner = 1; }
+            if (x._dtype == ScalarType.Float32)
+                StatKernels.MaxMin<float>(block.Contiguous<float>(), values is null ? default : values.Contiguous<float>(),
+                    indices is null ? default : indices.Contiguous<long>(), o, r, inner, max);
+            else
+                StatKernels.MaxMin<double>(block.Contiguous<double>(), values is null ? default : values.Contiguous<double>(),
+                    indices is null ? default : indices.Contiguous<long>(), o, r, inner, max);
+            return;
+        }
         var rows = RowLayout.ToRows(x, mask, out int outer, out int n);
         if (outer == 0) return;
         switch (x._dtype)
         {
-            case ScalarType.Float32: Rows<float>(rows, outer, n, values, indices, max); break;
-            case ScalarType.Float64: Rows<double>(rows, outer, n, values, indices, max); break;
             case ScalarType.Int64: Rows<long>(rows, outer, n, values, indices, max); break;
             case ScalarType.Int32: Rows<int>(rows, outer, n, values, indices, max); break;
             default:

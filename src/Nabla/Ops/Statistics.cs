@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using Nabla.Autograd;
+using Nabla.Kernels.Cpu;
 
 namespace Nabla.Ops;
 
@@ -57,39 +58,17 @@ internal static class Statistics
 
     // ---- var / std ------------------------------------------------------------------------------------------
 
-    static void VarRows<T>(Tensor rows, Tensor result, int outer, int n, double divisor, bool sqrt)
-        where T : unmanaged, INumber<T>
-    {
-        var src = rows.Contiguous<T>();
-        var dst = result.Contiguous<T>();
-        for (int r = 0; r < outer; r++)
-        {
-            // var = sum((x - mean)^2) / (N - correction), two passes in double
-            var row = src.Slice(r * n, n);
-            double mean = 0;
-            for (int i = 0; i < row.Length; i++) mean += double.CreateTruncating(row[i]);
-            mean /= n;
-            double ss = 0;
-            for (int i = 0; i < row.Length; i++)
-            {
-                double dv = double.CreateTruncating(row[i]) - mean;
-                ss += dv * dv;
-            }
-            double v = n == 0 ? double.NaN : ss / divisor;
-            dst[r] = T.CreateTruncating(sqrt ? Math.Sqrt(v) : v);
-        }
-    }
-
     /// <summary>Variance or standard deviation over dims (all when null) with the given correction (VarBackward0/StdBackward0).</summary>
     public static Tensor VarStd(Tensor x, long[]? dims, long correction, bool keepdim, bool std)
     {
         if (!x._dtype.IsFloatingPoint()) throw new InvalidOperationException("std and var only support floating point and complex dtypes");
         var mask = Reductions.DimMask(dims, x._shape.Length);
-        var rows = RowLayout.ToRows(x, mask, out int outer, out int n);
+        // Note [Block reductions for var, max and cumsum]
+        var block = RowLayout.ToBlock(x, mask, out int outer, out int n, out int inner);
         double divisor = Math.Max(0, n - correction);
         var result = Tensor.Empty(x._dtype, RowLayout.ReducedShape(x._shape, mask, keepdim));
-        if (x._dtype == ScalarType.Float32) VarRows<float>(rows, result, outer, n, divisor, std);
-        else VarRows<double>(rows, result, outer, n, divisor, std);
+        if (x._dtype == ScalarType.Float32) StatKernels.Var<float>(block.Contiguous<float>(), result.Contiguous<float>(), outer, n, inner, divisor, std);
+        else StatKernels.Var<double>(block.Contiguous<double>(), result.Contiguous<double>(), outer, n, inner, divisor, std);
         if (Autograd.Autograd.ShouldRecord(x))
         {
             var node = new VarStdBackward(std, x, result, mask, keepdim, divisor);
@@ -201,17 +180,28 @@ internal static class Statistics
         int rank = x._shape.Length;
         int d = ShapeUtil.WrapDim(dim, rank);
         var mask = RowLayout.SingleDim(d, rank);
-        var rows = RowLayout.ToRows(Dispatch.Cast(x, outType), mask, out int outer, out int n);
-        var flat = Tensor.Empty(outType, rows._shape);
-        switch (outType)
+        var src = Dispatch.Cast(x, outType);
+        Tensor result;
+        if (outType is ScalarType.Float32 or ScalarType.Float64)
         {
-            case ScalarType.Float32: CumsumRows<float>(rows, flat, outer, n); break;
-            case ScalarType.Float64: CumsumRows<double>(rows, flat, outer, n); break;
-            case ScalarType.Int64: CumsumRows<long>(rows, flat, outer, n); break;
-            case ScalarType.Int32: CumsumRows<int>(rows, flat, outer, n); break;
-            default: throw new NotSupportedException($"cumsum is not implemented for {outType.CppScalarName()}");
+            // Note [Block reductions for var, max and cumsum]: scanned in place of the (outer, n, inner) layout.
+            var block = RowLayout.ToBlock(src, mask, out int o, out int len, out int inner);
+            result = Tensor.Empty(outType, x._shape);
+            if (outType == ScalarType.Float32) StatKernels.Cumsum<float>(block.Contiguous<float>(), result.Contiguous<float>(), o, len, inner);
+            else StatKernels.Cumsum<double>(block.Contiguous<double>(), result.Contiguous<double>(), o, len, inner);
         }
-        var result = RowLayout.FromRows(flat, x._shape, mask);
+        else
+        {
+            var rows = RowLayout.ToRows(src, mask, out int outer, out int n);
+            var flat = Tensor.Empty(outType, rows._shape);
+            switch (outType)
+            {
+                case ScalarType.Int64: CumsumRows<long>(rows, flat, outer, n); break;
+                case ScalarType.Int32: CumsumRows<int>(rows, flat, outer, n); break;
+                default: throw new NotSupportedException($"cumsum is not implemented for {outType.CppScalarName()}");
+            }
+            result = RowLayout.FromRows(flat, x._shape, mask);
+        }
         if (Autograd.Autograd.ShouldRecord(x) && outType.IsFloatingPoint())
         {
             var node = new CumsumBackward0(x, d);
