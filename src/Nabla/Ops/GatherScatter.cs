@@ -56,6 +56,7 @@ internal static class GatherScatter
             Inner = (int)shape[rank - 1],
             DimSize = dimSize,
             Failed = new bool[1],
+            OtherInBounds = mode != 2 && Reaches(other.Length, otherOff, otherStrides, shape, -1, 0),
             TargetInBounds = Reaches(target.Length, targetOff, targetStrides, shape, dim, dimSize),
         };
         int rows = count / args.Inner;
@@ -116,6 +117,17 @@ internal static class GatherScatter
         for (int j = 0; j < ix.Length; j++) t[tbase + j * step + (int)ix[j] * ds] = value;
     }
 
+    /// <summary><see cref="ScatterAddRow{T}"/> without bounds checks (both operands' reach checked, indices validated).</summary>
+    static void ScatterAddRowUnchecked<T>(T[] t, int tbase, int step, int ds, ReadOnlySpan<long> ix, T[] o, int obase, int ostep)
+        where T : unmanaged, System.Numerics.INumber<T>
+    {
+        ref T tr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(t), tbase);
+        ref T or = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(o), obase);
+        ref long ir = ref MemoryMarshal.GetReference(ix);
+        for (int j = 0; j < ix.Length; j++)
+            Unsafe.Add(ref tr, (nint)j * step + (nint)Unsafe.Add(ref ir, j) * ds) += Unsafe.Add(ref or, (nint)j * ostep);
+    }
+
     static void ScatterAddRow<T>(T[] t, int tbase, int step, int ds, ReadOnlySpan<long> ix, T[] o, int obase, int ostep)
         where T : unmanaged, System.Numerics.INumber<T>
     {
@@ -161,7 +173,7 @@ internal static class GatherScatter
         public int Dim, IdxOff, TargetOff, OtherOff, Mode, Inner;
         public long DimSize;
         public T Value;
-        public bool TargetInBounds;
+        public bool TargetInBounds, OtherInBounds;
         public bool[] Failed;
     }
 
@@ -210,7 +222,10 @@ internal static class GatherScatter
                     break;
                 case 1: ScatterRow(t, tbase, step, ds, ix, o, obase, ostep); break;
                 case 2: FillRow(t, tbase, step, ds, ix, value); break;
-                default: ScatterAddRow(t, tbase, step, ds, ix, o, obase, ostep); break;
+                default:
+                    if (a.TargetInBounds && a.OtherInBounds) ScatterAddRowUnchecked(t, tbase, step, ds, ix, o, obase, ostep);
+                    else ScatterAddRow(t, tbase, step, ds, ix, o, obase, ostep);
+                    break;
             }
             for (int d = rank - 2; d >= 0; d--)
             {
