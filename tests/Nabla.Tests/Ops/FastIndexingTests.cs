@@ -248,7 +248,7 @@ public class FastIndexingTests
 
     static Array Source(ScalarType dtype, int n, Random rnd)
     {
-        double Pick(int i) => i < Specials.Length && i % 2 == 0 ? Specials[i / 2 % Specials.Length] : (rnd.NextDouble() - 0.5) * Math.Pow(10, rnd.Next(-3, 12));
+        double Pick(int i) => i < 2 * Specials.Length && i % 2 == 0 ? Specials[i / 2 % Specials.Length] : (rnd.NextDouble() - 0.5) * Math.Pow(10, rnd.Next(-3, 12));
         switch (dtype)
         {
             case ScalarType.Float32: return Enumerable.Range(0, n).Select(i => (float)Pick(i)).ToArray();
