@@ -39,8 +39,9 @@ internal static class GatherScatter
     /// <summary>
     /// Visits every position of the index (contiguous, shape <c>shape</c>) row by row (a row is the index's last dim):
     /// for gather, out[p] = self[.., index[p], ..]; for scatter, out[.., index[p], ..] = src[p] or value (or +=).
-    /// Every index value is validated before anything is written. Gather rows run in parallel (each writes its own
-    /// part of the output); scatter runs sequentially, as duplicate indices make later writes win / accumulate in order.
+    /// Each row's indices are validated before the row is written. Gather rows run in parallel (each writes its own
+    /// part of the output); so does scatter along the last dim; other scatters run sequentially, as duplicate indices
+    /// from different rows make later writes win / accumulate in order.
     /// </summary>
     static void Walk<T>(long[] shape, int dim, long dimSize, long[] idx, int idxOff, int count,
         T[] target, int targetOff, long[] targetStrides, T[] other, int otherOff, long[] otherStrides,
@@ -60,7 +61,9 @@ internal static class GatherScatter
             TargetInBounds = Reaches(target.Length, targetOff, targetStrides, shape, dim, dimSize),
         };
         int rows = count / args.Inner;
-        if (mode == 0 && count >= ParallelMin)
+        // Scatter along the last dim also splits by rows: rows differ in the other coordinates, so they write disjoint
+        // slices of the (fresh, contiguous) result and each row keeps its own write/accumulation order.
+        if ((mode == 0 || dim == rank - 1) && count >= ParallelMin)
             ParallelFor.For(rows, Math.Max(1, ParallelGrain / args.Inner), new WalkBody<T>(args));
         else
             WalkRows(args, 0, rows);
