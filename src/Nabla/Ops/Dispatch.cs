@@ -66,6 +66,18 @@ internal static class Dispatch
                 case ScalarType.Bool: FillWith<bool>(dst, src); return;
             }
         }
+        if (dst._numel > 0 && dst.is_contiguous() && src.is_contiguous() && Tensor.ShapesEqual(dst, src))
+        {
+            // Dense to dense (to(dtype), clone, contiguous copies): typed, vectorised where it pays, parallel when large.
+            switch (src._dtype)
+            {
+                case ScalarType.Float32: DenseFrom<float>(dst, src); return;
+                case ScalarType.Float64: DenseFrom<double>(dst, src); return;
+                case ScalarType.Int64: DenseFrom<long>(dst, src); return;
+                case ScalarType.Int32: DenseFrom<int>(dst, src); return;
+                case ScalarType.Bool: DenseFrom<bool>(dst, src); return;
+            }
+        }
         switch (src._dtype)
         {
             case ScalarType.Float32: CopyFrom<float>(dst, src, strides); break;
@@ -157,6 +169,25 @@ internal static class Dispatch
         var row = ss.Array.AsSpan(ss.Start + src._offset, inner);
         var d = sd.Array.AsSpan(sd.Start + dst._offset, dst._numel);
         for (int r = 0; r < rows; r++) row.CopyTo(d.Slice(r * inner, inner));
+    }
+
+    static void DenseFrom<TFrom>(Tensor dst, Tensor src) where TFrom : unmanaged
+    {
+        var s = (Storage<TFrom>)src._storage;
+        switch (dst._dtype)
+        {
+            case ScalarType.Float32: DenseTo<TFrom, float>(dst, s, src._offset); break;
+            case ScalarType.Float64: DenseTo<TFrom, double>(dst, s, src._offset); break;
+            case ScalarType.Int64: DenseTo<TFrom, long>(dst, s, src._offset); break;
+            case ScalarType.Int32: DenseTo<TFrom, int>(dst, s, src._offset); break;
+            case ScalarType.Bool: DenseTo<TFrom, bool>(dst, s, src._offset); break;
+        }
+    }
+
+    static void DenseTo<TFrom, TTo>(Tensor dst, Storage<TFrom> src, int srcOffset) where TFrom : unmanaged where TTo : unmanaged
+    {
+        var d = (Storage<TTo>)dst._storage;
+        ConvertKernels.ContiguousParallel(src.Array, src.Start + srcOffset, d.Array, d.Start + dst._offset, dst._numel);
     }
 
     static void CopyFrom<TFrom>(Tensor dst, Tensor src, long[] srcStrides) where TFrom : unmanaged

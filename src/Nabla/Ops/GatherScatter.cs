@@ -1,5 +1,7 @@
 using Nabla.Autograd;
 using Nabla.Kernels.Cpu;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Nabla.Ops;
 
@@ -35,40 +37,207 @@ internal static class GatherScatter
     }
 
     /// <summary>
-    /// Visits every position of the index (contiguous <paramref name="idx"/>, shape <paramref name="shape"/>) with an odometer:
+    /// Visits every position of the index (contiguous, shape <c>shape</c>) row by row (a row is the index's last dim):
     /// for gather, out[p] = self[.., index[p], ..]; for scatter, out[.., index[p], ..] = src[p] or value (or +=).
-    /// <c>baseOff</c> tracks the self/out offset of the position with the indexed dim left out.
+    /// Each row's indices are validated before the row is written. Gather rows run in parallel (each writes its own
+    /// part of the output); so does scatter along the last dim; other scatters run sequentially, as duplicate indices
+    /// from different rows make later writes win / accumulate in order.
     /// </summary>
-    static void Walk<T>(long[] shape, int dim, long dimSize, ReadOnlySpan<long> idx,
+    static void Walk<T>(long[] shape, int dim, long dimSize, long[] idx, int idxOff, int count,
         T[] target, int targetOff, long[] targetStrides, T[] other, int otherOff, long[] otherStrides,
         int mode, T value) where T : unmanaged, System.Numerics.INumber<T>
     {
-        // mode 0: gather (target = self, other = out contiguous); 1: scatter src; 2: scatter value; 3: scatter_add src
+        // mode 0: gather (target = self, other = out contiguous); 1: scatter src; 2: scatter value; 3: scatter_add src.
+        // Array accesses stay bounds-checked (a view can never reach outside its storage).
         int rank = shape.Length;
-        var counter = new long[rank];
-        long baseOff = targetOff, otherPos = otherOff;
-        long dimStride = targetStrides[dim];
-        for (int p = 0; p < idx.Length; p++)
+        var args = new WalkArgs<T>
         {
-            long v = idx[p];
+            Shape = shape, Dim = dim, Idx = idx, IdxOff = idxOff, Target = target, TargetOff = targetOff,
+            TargetStrides = targetStrides, Other = other, OtherOff = otherOff, OtherStrides = otherStrides, Mode = mode, Value = value,
+            Inner = (int)shape[rank - 1],
+            DimSize = dimSize,
+            Failed = new bool[1],
+            OtherInBounds = mode != 2 && Reaches(other.Length, otherOff, otherStrides, shape, -1, 0),
+            TargetInBounds = Reaches(target.Length, targetOff, targetStrides, shape, dim, dimSize),
+        };
+        int rows = count / args.Inner;
+        // Scatter along the last dim also splits by rows: rows differ in the other coordinates, so they write disjoint
+        // slices of the (fresh, contiguous) result and each row keeps its own write/accumulation order.
+        if ((mode == 0 || dim == rank - 1) && count >= ParallelMin)
+            ParallelFor.For(rows, Math.Max(1, ParallelGrain / args.Inner), new WalkBody<T>(args));
+        else
+            WalkRows(args, 0, rows);
+        // A row holding an out-of-range index stopped the walk before writing it (gather's output and scatter's
+        // result are fresh tensors, so the rows already written are never seen): report the first bad index in order.
+        if (args.Failed[0]) ValidateIndex(idx.AsSpan(idxOff, count), dim, dimSize);
+    }
+
+    const int ParallelMin = 32768, ParallelGrain = 16384;
+
+    /// <summary>Throws PyTorch's message for the first out-of-range index (in order); a vectorised min/max pass first.</summary>
+    static void ValidateIndex(ReadOnlySpan<long> idx, int dim, long dimSize)
+    {
+        if (idx.IsEmpty) return;
+        foreach (long v in idx)
             if (v < 0 || v >= dimSize)
                 throw new InvalidOperationException($"index {v} is out of bounds for dimension {dim} with size {dimSize}");
-            long t = baseOff + v * dimStride;
-            switch (mode)
+    }
+
+    // The per-row loops live in small methods of their own so that their few locals stay in registers.
+
+    /// <summary>dst[j] = t[tbase + j * step + ix[j] * ds] without bounds checks (see <see cref="Reaches"/>; indices validated).</summary>
+    static void GatherRowUnchecked<T>(T[] t, int tbase, int step, int ds, ReadOnlySpan<long> ix, Span<T> dst) where T : unmanaged
+    {
+        ref T tr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(t), tbase);
+        ref long ir = ref MemoryMarshal.GetReference(ix);
+        ref T dr = ref MemoryMarshal.GetReference(dst);
+        int n = dst.Length;
+        if (step == 0)
+        {
+            if (ds == 1)
+                for (int j = 0; j < n; j++) Unsafe.Add(ref dr, j) = Unsafe.Add(ref tr, (nint)Unsafe.Add(ref ir, j));
+            else
+                for (int j = 0; j < n; j++) Unsafe.Add(ref dr, j) = Unsafe.Add(ref tr, (nint)Unsafe.Add(ref ir, j) * ds);
+        }
+        else
+        {
+            for (int j = 0; j < n; j++) Unsafe.Add(ref dr, j) = Unsafe.Add(ref tr, (nint)j * step + (nint)Unsafe.Add(ref ir, j) * ds);
+        }
+    }
+
+    static void GatherRow<T>(T[] t, int tbase, int step, int ds, ReadOnlySpan<long> ix, Span<T> dst) where T : unmanaged
+    {
+        for (int j = 0; j < dst.Length; j++) dst[j] = t[tbase + j * step + (int)ix[j] * ds];
+    }
+
+    static void ScatterRow<T>(T[] t, int tbase, int step, int ds, ReadOnlySpan<long> ix, T[] o, int obase, int ostep) where T : unmanaged
+    {
+        for (int j = 0; j < ix.Length; j++) t[tbase + j * step + (int)ix[j] * ds] = o[obase + j * ostep];
+    }
+
+    static void FillRow<T>(T[] t, int tbase, int step, int ds, ReadOnlySpan<long> ix, T value) where T : unmanaged
+    {
+        for (int j = 0; j < ix.Length; j++) t[tbase + j * step + (int)ix[j] * ds] = value;
+    }
+
+    /// <summary><see cref="ScatterAddRow{T}"/> without bounds checks (both operands' reach checked, indices validated).</summary>
+    static void ScatterAddRowUnchecked<T>(T[] t, int tbase, int step, int ds, ReadOnlySpan<long> ix, T[] o, int obase, int ostep)
+        where T : unmanaged, System.Numerics.INumber<T>
+    {
+        ref T tr = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(t), tbase);
+        ref T or = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(o), obase);
+        ref long ir = ref MemoryMarshal.GetReference(ix);
+        for (int j = 0; j < ix.Length; j++)
+            Unsafe.Add(ref tr, (nint)j * step + (nint)Unsafe.Add(ref ir, j) * ds) += Unsafe.Add(ref or, (nint)j * ostep);
+    }
+
+    static void ScatterAddRow<T>(T[] t, int tbase, int step, int ds, ReadOnlySpan<long> ix, T[] o, int obase, int ostep)
+        where T : unmanaged, System.Numerics.INumber<T>
+    {
+        for (int j = 0; j < ix.Length; j++) t[tbase + j * step + (int)ix[j] * ds] += o[obase + j * ostep];
+    }
+
+    /// <summary>True when every index of the row lies in [0, size) (as unsigned, negatives are huge): a vectorised max.</summary>
+    static bool RowValid(ReadOnlySpan<long> ix, ulong size)
+    {
+        int j = 0, n = ix.Length;
+        var u = MemoryMarshal.Cast<long, ulong>(ix);
+        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated && n >= 4)
+        {
+            ref ulong p = ref MemoryMarshal.GetReference(u);
+            var acc = System.Runtime.Intrinsics.Vector256<ulong>.Zero;
+            for (; j <= n - 4; j += 4) acc = System.Runtime.Intrinsics.Vector256.Max(acc, System.Runtime.Intrinsics.Vector256.LoadUnsafe(ref p, (nuint)j));
+            ulong m = Math.Max(Math.Max(acc[0], acc[1]), Math.Max(acc[2], acc[3]));
+            if (m >= size) return false;
+        }
+        for (; j < n; j++)
+            if (u[j] >= size) return false;
+        return true;
+    }
+
+    /// <summary>True when every offset the walk can form (each dim from 0 to its last position, the indexed dim up to dimSize - 1) lies in [0, length).</summary>
+    static bool Reaches(int length, long off, long[] strides, long[] shape, int dim, long dimSize)
+    {
+        long max = off, min = off;
+        for (int d = 0; d < shape.Length; d++)
+        {
+            long extent = (d == dim ? dimSize : shape[d]) - 1;
+            if (extent <= 0) continue;
+            long reach = extent * strides[d];
+            if (reach > 0) max += reach; else min += reach;
+        }
+        return min >= 0 && max < length;
+    }
+
+    struct WalkArgs<T> where T : unmanaged
+    {
+        public long[] Shape, TargetStrides, OtherStrides, Idx;
+        public T[] Target, Other;
+        public int Dim, IdxOff, TargetOff, OtherOff, Mode, Inner;
+        public long DimSize;
+        public T Value;
+        public bool TargetInBounds, OtherInBounds;
+        public bool[] Failed;
+    }
+
+    readonly struct WalkBody<T>(WalkArgs<T> args) : IRangeBody where T : unmanaged, System.Numerics.INumber<T>
+    {
+        public void Invoke(int begin, int end) => WalkRows(args, begin, end);
+    }
+
+    /// <summary>Rows [rowBegin, rowEnd) of the index: an odometer over the outer dims, a tight loop over the last one.</summary>
+    static void WalkRows<T>(in WalkArgs<T> a, int rowBegin, int rowEnd) where T : unmanaged, System.Numerics.INumber<T>
+    {
+        var shape = a.Shape;
+        int rank = shape.Length, dim = a.Dim, inner = a.Inner;
+        var ts = a.TargetStrides;
+        var os = a.OtherStrides;
+        Span<long> counter = rank <= 16 ? stackalloc long[rank] : new long[rank];
+        long tb = a.TargetOff, ob = a.OtherOff;
+        long r = rowBegin;
+        for (int d = rank - 2; d >= 0; d--)
+        {
+            counter[d] = r % shape[d];
+            r /= shape[d];
+            if (d != dim) tb += counter[d] * ts[d];
+            ob += counter[d] * os[d];
+        }
+        int ds = (int)ts[dim];
+        int step = dim == rank - 1 ? 0 : (int)ts[rank - 1];
+        int ostep = (int)os[rank - 1];
+        T[] t = a.Target, o = a.Other;
+        long[] idx = a.Idx;
+        T value = a.Value;
+        for (int row = rowBegin; row < rowEnd; row++)
+        {
+            var ix = idx.AsSpan(a.IdxOff + row * inner, inner);
+            if (!RowValid(ix, (ulong)a.DimSize))
             {
-                case 0: other[otherOff + p] = target[t]; break;
-                case 1: target[t] = other[otherPos]; break;
-                case 2: target[t] = value; break;
-                default: target[t] += other[otherPos]; break;
+                a.Failed[0] = true;
+                return;
             }
-            for (int d = rank - 1; d >= 0; d--)
+            int tbase = (int)tb, obase = (int)ob;
+            switch (a.Mode)
+            {
+                case 0:
+                    if (a.TargetInBounds) GatherRowUnchecked(t, tbase, step, ds, ix, o.AsSpan(obase, inner));
+                    else GatherRow(t, tbase, step, ds, ix, o.AsSpan(obase, inner));
+                    break;
+                case 1: ScatterRow(t, tbase, step, ds, ix, o, obase, ostep); break;
+                case 2: FillRow(t, tbase, step, ds, ix, value); break;
+                default:
+                    if (a.TargetInBounds && a.OtherInBounds) ScatterAddRowUnchecked(t, tbase, step, ds, ix, o, obase, ostep);
+                    else ScatterAddRow(t, tbase, step, ds, ix, o, obase, ostep);
+                    break;
+            }
+            for (int d = rank - 2; d >= 0; d--)
             {
                 counter[d]++;
-                if (d != dim) baseOff += targetStrides[d];
-                otherPos += otherStrides[d];
+                if (d != dim) tb += ts[d];
+                ob += os[d];
                 if (counter[d] < shape[d]) break;
-                if (d != dim) baseOff -= targetStrides[d] * shape[d];
-                otherPos -= otherStrides[d] * shape[d];
+                if (d != dim) tb -= ts[d] * shape[d];
+                ob -= os[d] * shape[d];
                 counter[d] = 0;
             }
         }
@@ -97,8 +266,9 @@ internal static class GatherScatter
 
     static void WalkT<T>(Tensor target, Tensor index, int dim, Tensor? other, int mode, T value) where T : unmanaged, System.Numerics.INumber<T>
     {
-        var idx = index.ContiguousRaw().Contiguous<long>();
-        if (idx.Length == 0) return;
+        if (index._numel == 0) return;
+        var ic = index.is_contiguous() ? index : index.ContiguousRaw();
+        var isg = (Storage<long>)ic._storage;
         int rank = Math.Max(index._shape.Length, 1);
         var shape = Padded(index._shape, rank, 1);
         var ts = (Storage<T>)target._storage;
@@ -114,7 +284,8 @@ internal static class GatherScatter
             otherOff = os.Start + other._offset;
             otherStrides = Padded(other._strides, rank, 0);
         }
-        Walk(shape, dim, dimSize, idx, ts.Array, ts.Start + target._offset, targetStrides, otherArray, otherOff, otherStrides, mode, value);
+        Walk(shape, dim, dimSize, isg.Array, isg.Start + ic._offset, ic._numel, ts.Array, ts.Start + target._offset, targetStrides,
+            otherArray, otherOff, otherStrides, mode, value);
     }
 
     /// <summary>out[i][j] = self[index[i][j]][j] (for dim 0), shaped as index (GatherBackward0).</summary>
@@ -197,12 +368,26 @@ internal static class GatherScatter
         var shape = (long[])self._shape.Clone();
         if (rank > 0) shape[d] = idx.Length;
         var result = Tensor.Empty(self._dtype, shape);
-        for (int j = 0; j < idx.Length; j++)
-        {
-            long v = idx[j];
+        foreach (long v in idx)
             if (v < 0 || v >= size) throw new IndexOutOfRangeException("index out of range in self");
-            if (rank == 0) Dispatch.CopyInto(result, self);
-            else Dispatch.CopyInto(Joining.SelectRaw(result, d, j), Joining.SelectRaw(self, d, v));
+        if (rank > 0 && self.is_contiguous() && result._numel > 0)
+        {
+            switch (self._dtype)
+            {
+                case ScalarType.Float32: SelectBlocks<float>(self, d, idx, result); break;
+                case ScalarType.Float64: SelectBlocks<double>(self, d, idx, result); break;
+                case ScalarType.Int64: SelectBlocks<long>(self, d, idx, result); break;
+                case ScalarType.Int32: SelectBlocks<int>(self, d, idx, result); break;
+                default: SelectBlocks<bool>(self, d, idx, result); break;
+            }
+        }
+        else
+        {
+            for (int j = 0; j < idx.Length; j++)
+            {
+                if (rank == 0) Dispatch.CopyInto(result, self);
+                else Dispatch.CopyInto(Joining.SelectRaw(result, d, j), Joining.SelectRaw(self, d, idx[j]));
+            }
         }
         if (Autograd.Autograd.ShouldRecord(self))
         {
@@ -211,6 +396,46 @@ internal static class GatherScatter
             Autograd.Autograd.SetHistory(result, node);
         }
         return result;
+    }
+
+    /// <summary>
+    /// index_select on a contiguous self: self viewed as [outer, size, inner], the result as [outer, n, inner]; block
+    /// (o, j) copies self[o, index[j], :] (indices already validated). Blocks run in parallel for large results.
+    /// </summary>
+    static void SelectBlocks<T>(Tensor self, int dim, ReadOnlySpan<long> idx, Tensor result) where T : unmanaged
+    {
+        long outer = 1, inner = 1;
+        for (int k = 0; k < dim; k++) outer *= self._shape[k];
+        for (int k = dim + 1; k < self._shape.Length; k++) inner *= self._shape[k];
+        var (ss, sr) = ((Storage<T>)self._storage, (Storage<T>)result._storage);
+        var body = new SelectBody<T>(ss.Array, ss.Start + self._offset, sr.Array, sr.Start + result._offset, idx.ToArray(),
+            (int)self._shape[dim], (int)inner);
+        int blocks = (int)(outer * idx.Length);
+        if (result._numel >= ParallelMin) ParallelFor.For(blocks, (int)Math.Max(1, ParallelGrain / inner), body);
+        else body.Invoke(0, blocks);
+    }
+
+    readonly struct SelectBody<T>(T[] src, int srcOff, T[] dst, int dstOff, long[] idx, int size, int inner) : IRangeBody where T : unmanaged
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Invoke(int begin, int end)
+        {
+            int n = idx.Length;
+            if (inner == 1)
+            {
+                for (int b = begin; b < end; b++)
+                {
+                    int o = b / n, j = b - o * n;
+                    dst[dstOff + b] = src[srcOff + o * size + (int)idx[j]];
+                }
+                return;
+            }
+            for (int b = begin; b < end; b++)
+            {
+                int o = b / n, j = b - o * n;
+                src.AsSpan(srcOff + (o * size + (int)idx[j]) * inner, inner).CopyTo(dst.AsSpan(dstOff + b * inner, inner));
+            }
+        }
     }
 
     /// <summary>A copy of self with <paramref name="value"/> where <paramref name="mask"/> (broadcast to self) is true.</summary>
