@@ -114,7 +114,12 @@ internal static class Softmax
     {
         var s = (Storage<T>)x._storage;
         var d = (Storage<T>)dst._storage;
-        int chunk = Math.Min(inner, 512), chunksPerBlock = (inner + chunk - 1) / chunk;
+        int chunk = Math.Min(inner, 512);
+        // Few blocks (softmax over dim 0): narrower lane chunks, so that every thread gets one.
+        int threads = ParallelFor.NumThreads;
+        if ((long)outer * ((inner + chunk - 1) / chunk) < threads)
+            chunk = Math.Max(16, ((inner + threads - 1) / threads + 15) / 16 * 16);
+        int chunksPerBlock = (inner + chunk - 1) / chunk;
         var body = new ColumnsBody<T>
         {
             Src = s.Array, SrcStart = s.Start + x._offset, Dst = d.Array, DstStart = d.Start + dst._offset, N = n,
