@@ -75,7 +75,155 @@ internal static class ConvolutionKernels
             ConvGemmArrays.Forward(p, (float[])(object)x, xOff, (float[])(object)w, wOff, (float[]?)(object?)bias, bOff, (float[])(object)y, yOff);
             return;
         }
+        if (Batched(p))
+        {
+            ForwardBatched(p, x, xOff, w, wOff, bias, bOff, y, yOff);
+            return;
+        }
         ParallelFor.For(p.N, Grain(p), new ForwardBody<T>(p, x, xOff, w, wOff, bias, bOff, y, yOff));
+    }
+
+    // Note [Batched im2col for small planes]
+    // A per-image GEMM has OH*OW columns: 4 for ResNet-18's last stage at 64 x 64 input, against a 32-wide microkernel
+    // tile, so most of each tile is padding (those layers ran at ~50 GFLOP/s). For small planes the images are
+    // unfolded side by side into one column matrix col (Ckk x N*P, image n in columns [n*P, (n+1)*P)) and each of the
+    // three products is one GEMM over the whole batch:
+    //     Y (O x N*P) = W @ col,   grad_col (Ckk x N*P) = W^T @ G,   grad_W (O x Ckk) = G @ col^T,
+    // with G the output gradient gathered the same way (G[o, n*P + s] = g[n, o, s]).
+
+    /// <summary>Whether the batched small-plane path applies (Note [Batched im2col for small planes]).</summary>
+    static bool Batched(in Problem p) => p.Groups == 1 && p.N > 1 && p.G.OutPlane < 64;
+
+    /// <summary>col[q, n*P + s] = unfold(x[n])[q, s] for the whole batch (Ckk x N*P), images in parallel.</summary>
+    static void UnfoldBatch<T>(in Problem p, T[] x, int xOff, T[] col) where T : unmanaged, INumber<T> =>
+        ParallelFor.For(p.N, Math.Max(1, (1 << 15) / Math.Max(1, p.Ckk * p.G.OutPlane)), new BatchBody<T>(p, 0, x, xOff, col));
+
+    /// <summary>G[o, n*P + s] = g[n, o, s] (O x N*P), images in parallel.</summary>
+    static void GatherGrad<T>(in Problem p, T[] gy, int gyOff, T[] dst) where T : unmanaged, INumber<T> =>
+        ParallelFor.For(p.N, Math.Max(1, (1 << 15) / Math.Max(1, p.O * p.G.OutPlane)), new BatchBody<T>(p, 1, gy, gyOff, dst));
+
+    /// <summary>
+    /// Per-image moves between the batch layout (rows of N*P, image n in columns [n*P, (n+1)*P)) and NCHW:
+    /// mode 0 unfolds x[n] into col, mode 1 gathers g[n] into G, mode 2 scatters Y into y[n] (+ bias), mode 3 folds
+    /// grad_col's columns of image n into gx[n].
+    /// </summary>
+    readonly struct BatchBody<T>(Problem p, int mode, T[] src, int srcOff, T[] dst, int dstOff = 0, T[]? bias = null, int bOff = 0)
+        : IRangeBody where T : unmanaged, INumber<T>
+    {
+        public void Invoke(int begin, int end)
+        {
+            var g = p.G;
+            int ckk = p.Ckk, plane = g.OutPlane, inPlane = g.InPlane, np = p.N * plane;
+            T[]? tmp = mode == 0 || mode == 3 ? ArrayPool<T>.Shared.Rent(ckk * plane) : null;
+            for (int n = begin; n < end; n++)
+            {
+                switch (mode)
+                {
+                    case 0:
+                    {
+                        var image = new ReadOnlySpan<T>(src, srcOff + n * p.C * inPlane, p.C * inPlane);
+                        ReadOnlySpan<T> cols = image;
+                        if (!g.IsPointwise)
+                        {
+                            Im2Col.Unfold(image, p.C, g, tmp.AsSpan(0, ckk * plane));
+                            cols = tmp.AsSpan(0, ckk * plane);
+                        }
+                        for (int q = 0; q < ckk; q++) cols.Slice(q * plane, plane).CopyTo(dst.AsSpan(q * np + n * plane, plane));
+                        break;
+                    }
+                    case 1:
+                        for (int o = 0; o < p.O; o++)
+                            new ReadOnlySpan<T>(src, srcOff + (n * p.O + o) * plane, plane).CopyTo(dst.AsSpan(o * np + n * plane, plane));
+                        break;
+                    case 2:
+                        for (int o = 0; o < p.O; o++)
+                        {
+                            var from = new ReadOnlySpan<T>(src, o * np + n * plane, plane);
+                            var to = new Span<T>(dst, dstOff + (n * p.O + o) * plane, plane);
+                            if (bias is null) from.CopyTo(to);
+                            else
+                            {
+                                T b = bias[bOff + o];
+                                for (int s = 0; s < plane; s++) to[s] = from[s] + b;
+                            }
+                        }
+                        break;
+                    default:
+                    {
+                        var cols = tmp.AsSpan(0, ckk * plane);
+                        for (int q = 0; q < ckk; q++) src.AsSpan(q * np + n * plane, plane).CopyTo(cols.Slice(q * plane, plane));
+                        var image = new Span<T>(dst, dstOff + n * p.C * inPlane, p.C * inPlane);
+                        if (g.IsPointwise) cols.CopyTo(image);
+                        else
+                        {
+                            image.Clear();
+                            Im2Col.Fold<T>(cols, p.C, g, image);
+                        }
+                        break;
+                    }
+                }
+            }
+            if (tmp is not null) ArrayPool<T>.Shared.Return(tmp);
+        }
+    }
+
+    static void ForwardBatched<T>(Problem p, T[] x, int xOff, T[] w, int wOff, T[]? bias, int bOff, T[] y, int yOff)
+        where T : unmanaged, INumber<T>
+    {
+        int ckk = p.Ckk, plane = p.G.OutPlane, np = p.N * plane;
+        T[] col = ArrayPool<T>.Shared.Rent(ckk * np), yAll = ArrayPool<T>.Shared.Rent(p.O * np);
+        try
+        {
+            UnfoldBatch(p, x, xOff, col);
+            Mm(p.O, np, ckk, new ReadOnlySpan<T>(w, wOff, p.O * ckk), ckk, 1, col.AsSpan(0, ckk * np), np, 1,
+                yAll.AsSpan(0, p.O * np), np, accumulate: false);
+            ParallelFor.For(p.N, Math.Max(1, (1 << 15) / Math.Max(1, p.O * plane)), new BatchBody<T>(p, 2, yAll, 0, y, yOff, bias, bOff));
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(col);
+            ArrayPool<T>.Shared.Return(yAll);
+        }
+    }
+
+    static void BackwardInputBatched<T>(Problem p, T[] gy, int gyOff, T[] w, int wOff, T[] gx, int gxOff)
+        where T : unmanaged, INumber<T>
+    {
+        int ckk = p.Ckk, plane = p.G.OutPlane, np = p.N * plane;
+        T[] gAll = ArrayPool<T>.Shared.Rent(p.O * np), colGrad = ArrayPool<T>.Shared.Rent(ckk * np);
+        try
+        {
+            GatherGrad(p, gy, gyOff, gAll);
+            // W^T: element (row q, column o) sits at w[o*ckk + q].
+            Mm(ckk, np, p.O, new ReadOnlySpan<T>(w, wOff, p.O * ckk), 1, ckk, gAll.AsSpan(0, p.O * np), np, 1,
+                colGrad.AsSpan(0, ckk * np), np, accumulate: false);
+            ParallelFor.For(p.N, Math.Max(1, (1 << 15) / Math.Max(1, ckk * plane)), new BatchBody<T>(p, 3, colGrad, 0, gx, gxOff));
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(gAll);
+            ArrayPool<T>.Shared.Return(colGrad);
+        }
+    }
+
+    static void BackwardWeightBatched<T>(Problem p, T[] x, int xOff, T[] gy, int gyOff, T[] gw, int gwOff)
+        where T : unmanaged, INumber<T>
+    {
+        int ckk = p.Ckk, plane = p.G.OutPlane, np = p.N * plane;
+        T[] gAll = ArrayPool<T>.Shared.Rent(p.O * np), col = ArrayPool<T>.Shared.Rent(ckk * np);
+        try
+        {
+            GatherGrad(p, gy, gyOff, gAll);
+            UnfoldBatch(p, x, xOff, col);
+            // col^T: element (row j, column q) sits at col[q*np + j].
+            Mm(p.O, ckk, np, gAll.AsSpan(0, p.O * np), np, 1, col.AsSpan(0, ckk * np), 1, np,
+                new Span<T>(gw, gwOff, p.O * ckk), ckk, accumulate: false);
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(gAll);
+            ArrayPool<T>.Shared.Return(col);
+        }
     }
 
     readonly struct ForwardBody<T>(Problem p, T[] x, int xOff, T[] w, int wOff, T[]? bias, int bOff, T[] y, int yOff)
@@ -115,6 +263,11 @@ internal static class ConvolutionKernels
         if (typeof(T) == typeof(float) && UseConvGemm(p))
         {
             ConvGemmArrays.BackwardInput(p, (float[])(object)gy, gyOff, (float[])(object)w, wOff, (float[])(object)gx, gxOff);
+            return;
+        }
+        if (Batched(p))
+        {
+            BackwardInputBatched(p, gy, gyOff, w, wOff, gx, gxOff);
             return;
         }
         ParallelFor.For(p.N, Grain(p), new InputBody<T>(p, gy, gyOff, w, wOff, gx, gxOff));
@@ -158,6 +311,11 @@ internal static class ConvolutionKernels
         if (typeof(T) == typeof(float) && UseConvGemm(p))
         {
             ConvGemmArrays.BackwardWeight(p, (float[])(object)x, xOff, (float[])(object)gy, gyOff, (float[])(object)gw, gwOff);
+            return;
+        }
+        if (Batched(p))
+        {
+            BackwardWeightBatched(p, x, xOff, gy, gyOff, gw, gwOff);
             return;
         }
         int size = p.O * p.Ckk;
