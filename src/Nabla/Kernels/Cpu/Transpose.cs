@@ -22,15 +22,38 @@ internal static unsafe class Transpose
             if (o < 0 || o + reach >= src.Length) throw new IndexOutOfRangeException("transpose source outside its storage");
         if (dstOffset < 0 || dstOffset + (long)srcOffsets.Length * rows * cols > dst.Length)
             throw new IndexOutOfRangeException("transpose destination outside its storage");
+        int band = typeof(T) == typeof(float) && Avx.IsSupported ? 8 : 32;
+        int bands = (rows + band - 1) / band, batches = srcOffsets.Length;
+        long total = (long)batches * rows * cols;
+        int[] offsets = srcOffsets.ToArray();
         fixed (T* ps = src)
         fixed (T* pd = dst)
+        fixed (int* po = offsets)
         {
-            for (int b = 0; b < srcOffsets.Length; b++)
+            var body = new BandBody<T> { S = ps, D = pd + dstOffset, Offsets = po, Cs = srcColStride, Rows = rows, Cols = cols, Band = band, Bands = bands };
+            // Memory-bound: split into bands of rows over the threads from 64K elements on.
+            if (total < 1 << 16) body.Invoke(0, batches * bands);
+            else ParallelFor.For(batches * bands, Math.Max(1, (1 << 14) / Math.Max(1, band * cols)), body);
+        }
+    }
+
+    /// <summary>Units are (batch, band of rows): rows [band*k, band*(k+1)) of one matrix.</summary>
+    struct BandBody<T> : IRangeBody where T : unmanaged
+    {
+        public T* S, D;
+        public int* Offsets;
+        public long Cs;
+        public int Rows, Cols, Band, Bands;
+
+        public readonly void Invoke(int begin, int end)
+        {
+            for (int u = begin; u < end; u++)
             {
-                T* s = ps + srcOffsets[b];
-                T* d = pd + dstOffset + (long)b * rows * cols;
-                if (typeof(T) == typeof(float) && Avx.IsSupported) Float((float*)s, srcColStride, (float*)d, rows, cols);
-                else Blocked(s, srcColStride, d, rows, cols);
+                int b = u / Bands, r0 = u % Bands * Band, r1 = Math.Min(Rows, r0 + Band);
+                T* s = S + Offsets[b] + r0;
+                T* d = D + (long)b * Rows * Cols + (long)r0 * Cols;
+                if (typeof(T) == typeof(float) && Avx.IsSupported) Float((float*)s, Cs, (float*)d, r1 - r0, Cols);
+                else Blocked(s, Cs, d, r1 - r0, Cols);
             }
         }
     }
