@@ -495,28 +495,13 @@ internal static unsafe class ConvGemm
                 for (int c = 1; c < chunks; c++)
                     System.Numerics.Tensors.TensorPrimitives.Add(total, new ReadOnlySpan<float>(pp + c * partialSize, (int)partialSize), total);
                 for (int grp = 0; grp < groups; grp++)
-                    TransposeOut(pp + grp * perGroup, ogPad, gw + (long)grp * og * ckk, ckk, og);
+                    Transpose.Float(pp + grp * perGroup, ogPad, gw + (long)grp * og * ckk, og, ckk);   // gw[o, q] = partial[q, o]
             }
         }
         finally
         {
             ArrayPool<float>.Shared.Return(partials);
         }
-    }
-
-    /// <summary>dst[o*ckk + q] = src[q*lds + o] for q &lt; ckk, o &lt; og (8 x 8 register transposes, scalar edges).</summary>
-    static void TransposeOut(float* src, int lds, float* dst, int ckk, int og)
-    {
-        int q = 0;
-        for (; q + 8 <= ckk; q += 8)
-        {
-            int o = 0;
-            for (; o + 8 <= og; o += 8) GemmPacking.Transpose8x8(src + (long)q * lds + o, lds, dst + (long)o * ckk + q, ckk);
-            for (; o < og; o++)
-                for (int j = 0; j < 8; j++) dst[(long)o * ckk + q + j] = src[(long)(q + j) * lds + o];
-        }
-        for (; q < ckk; q++)
-            for (int o = 0; o < og; o++) dst[(long)o * ckk + q] = src[(long)q * lds + o];
     }
 
     struct WeightBody : IRangeBody

@@ -58,7 +58,8 @@ internal static unsafe class Transpose
         }
     }
 
-    static void Float(float* s, long cs, float* d, int rows, int cols)
+    /// <summary>d[r*cols + c] = s[c*cs + r] for r &lt; rows, c &lt; cols (8 x 8 AVX register transposes, scalar edges); needs AVX.</summary>
+    internal static void Float(float* s, long cs, float* d, int rows, int cols)
     {
         int r8 = rows & ~7, c8 = cols & ~7;
         for (int r = 0; r < r8; r += 8)
