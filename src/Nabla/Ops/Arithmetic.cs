@@ -1,5 +1,5 @@
 using Nabla.Autograd;
-using static Nabla.Ops.Dispatch;
+using static Nabla.Ops.Raw;
 
 namespace Nabla.Ops;
 
@@ -17,8 +17,8 @@ internal static class Arithmetic
         if (!unitAlpha && a._dtype == dtype && b._dtype == dtype && TryAxpy(result = Tensor.Empty(dtype, a._shape), a, b, alpha.Value)) { }
         else
         {
-            var rhs = unitAlpha ? b : BinaryScalar(BinaryKind.Mul, b, alpha, dtype);
-            result = Binary(BinaryKind.Add, a, rhs, dtype);
+            var rhs = unitAlpha ? b : BinaryScalar(BinaryOp.Mul, b, alpha, dtype);
+            result = Binary(BinaryOp.Add, a, rhs, dtype);
         }
         if (Autograd.Autograd.ShouldRecord(a, b))
         {
@@ -38,8 +38,8 @@ internal static class Arithmetic
         if (alpha.Value != 1 && a._dtype == dtype && b._dtype == dtype && TryAxpy(result = Tensor.Empty(dtype, a._shape), a, b, -alpha.Value)) { }
         else
         {
-            var rhs = alpha.Value == 1 ? b : BinaryScalar(BinaryKind.Mul, b, alpha, dtype);
-            result = Binary(BinaryKind.Sub, a, rhs, dtype);
+            var rhs = alpha.Value == 1 ? b : BinaryScalar(BinaryOp.Mul, b, alpha, dtype);
+            result = Binary(BinaryOp.Sub, a, rhs, dtype);
         }
         if (Autograd.Autograd.ShouldRecord(a, b))
         {
@@ -52,7 +52,7 @@ internal static class Arithmetic
 
     public static Tensor Mul(Tensor a, Tensor b)
     {
-        var result = Binary(BinaryKind.Mul, a, b, ResultType(a, b));
+        var result = Binary(BinaryOp.Mul, a, b, ResultType(a, b));
         if (Autograd.Autograd.ShouldRecord(a, b))
         {
             var node = new MulBackward0(a, b);
@@ -66,7 +66,7 @@ internal static class Arithmetic
     {
         var dtype = ResultType(a, b);
         if (!dtype.IsFloatingPoint()) dtype = ScalarType.Float32; // true division
-        var result = Binary(BinaryKind.Div, a, b, dtype);
+        var result = Binary(BinaryOp.Div, a, b, dtype);
         if (Autograd.Autograd.ShouldRecord(a, b))
         {
             var node = new DivBackward0(a, b);
@@ -79,7 +79,7 @@ internal static class Arithmetic
     public static Tensor AddScalar(Tensor a, Scalar s, Scalar alpha)
     {
         var dtype = ResultType(a, s);
-        var result = BinaryScalar(BinaryKind.Add, a, alpha.Value == 1 ? s : s.Value * alpha.Value, dtype);
+        var result = BinaryScalar(BinaryOp.Add, a, alpha.Value == 1 ? s : s.Value * alpha.Value, dtype);
         if (Autograd.Autograd.ShouldRecord(a))
         {
             var node = new ScalarOperandBackward("AddBackward1", a, 1.0);
@@ -92,7 +92,7 @@ internal static class Arithmetic
     public static Tensor SubScalar(Tensor a, Scalar s, Scalar alpha)
     {
         var dtype = ResultType(a, s);
-        var result = BinaryScalar(BinaryKind.Sub, a, alpha.Value == 1 ? s : s.Value * alpha.Value, dtype);
+        var result = BinaryScalar(BinaryOp.Sub, a, alpha.Value == 1 ? s : s.Value * alpha.Value, dtype);
         if (Autograd.Autograd.ShouldRecord(a))
         {
             var node = new ScalarOperandBackward("SubBackward1", a, 1.0);
@@ -121,7 +121,7 @@ internal static class Arithmetic
     public static Tensor MulScalar(Tensor a, Scalar s)
     {
         var dtype = ResultType(a, s);
-        var result = BinaryScalar(BinaryKind.Mul, a, s, dtype);
+        var result = BinaryScalar(BinaryOp.Mul, a, s, dtype);
         if (Autograd.Autograd.ShouldRecord(a))
         {
             var node = new ScalarOperandBackward("MulBackward1", a, s);
@@ -135,7 +135,7 @@ internal static class Arithmetic
     {
         var dtype = ResultType(a, s);
         if (!dtype.IsFloatingPoint()) dtype = ScalarType.Float32;
-        var result = BinaryScalar(BinaryKind.Div, a, s, dtype);
+        var result = BinaryScalar(BinaryOp.Div, a, s, dtype);
         if (Autograd.Autograd.ShouldRecord(a))
         {
             var node = new ScalarOperandBackward("DivBackward1", a, s, divide: true);
@@ -149,7 +149,7 @@ internal static class Arithmetic
     {
         if (a._dtype == ScalarType.Bool)
             throw new InvalidOperationException("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
-        var result = Unary(UnaryKind.Neg, a);
+        var result = Unary(UnaryOp.Neg, a);
         if (Autograd.Autograd.ShouldRecord(a))
         {
             var node = new NegBackward0();

@@ -1,6 +1,8 @@
 using Nabla.Autograd;
 using Nabla.Kernels.Cpu;
 
+using Nabla.Backends.Cpu;
+
 namespace Nabla.Ops;
 
 // Note [Convolution double backward]
@@ -102,7 +104,7 @@ internal static class Conv
 
     static (T[] Array, int Offset) Data<T>(Tensor contiguous) where T : unmanaged
     {
-        var s = (Storage<T>)contiguous._storage;
+        var s = (CpuStorage<T>)contiguous._storage;
         return (s.Array, s.Start + contiguous._offset);
     }
 
@@ -147,7 +149,7 @@ internal static class Conv
     internal static Tensor?[] Backward(Tensor g, Tensor x, Tensor w, ConvParams p, bool[] mask)
     {
         var problem = p.Problem(x._shape, w._shape);
-        if (g._dtype != x._dtype) g = Dispatch.Cast(g, x._dtype);
+        if (g._dtype != x._dtype) g = Raw.Cast(g, x._dtype);
         var gc = g.ContiguousRaw();
         Tensor? gx = null, gw = null, gb = null;
         if (mask[0])

@@ -1,5 +1,7 @@
 using Nabla.Kernels.Cpu;
 
+using Nabla.Backends.Cpu;
+
 namespace Nabla.Ops;
 
 /// <summary>
@@ -21,7 +23,7 @@ internal static class FusedOptim
 
     static Span<T> S<T>(Tensor t) where T : unmanaged
     {
-        var s = (Storage<T>)t._storage;
+        var s = (CpuStorage<T>)t._storage;
         return s.Array.AsSpan(s.Start + t._offset, t._numel);
     }
 

@@ -78,7 +78,7 @@ internal static class Joining
         {
             if (Skipped(t) && !ReferenceEquals(t, reference)) continue;
             long size = t._shape[d];
-            if (size > 0) Dispatch.CopyInto(NarrowRaw(result, d, offset, size), t);
+            if (size > 0) Raw.CopyInto(NarrowRaw(result, d, offset, size), t);
             offset += size;
         }
         if (Autograd.Autograd.ShouldRecord(tensors))
@@ -235,7 +235,7 @@ internal static class Joining
         {
             var src = new Tensor(self._storage, interleavedShape, interleavedStrides, self._offset);
             var dst = new Tensor(result._storage, interleavedShape, ShapeUtil.ContiguousStrides(interleavedShape), 0);
-            Dispatch.CopyInto(dst, src);
+            Raw.CopyInto(dst, src);
         }
         if (Autograd.Autograd.ShouldRecord(self))
         {
@@ -268,7 +268,7 @@ internal static class Joining
             strides[d] = -strides[d];
         }
         var result = Tensor.Empty(self._dtype, self._shape);
-        if (result._numel > 0) Dispatch.CopyInto(result, new Tensor(self._storage, self._shape, strides, (int)offset));
+        if (result._numel > 0) Raw.CopyInto(result, new Tensor(self._storage, self._shape, strides, (int)offset));
         if (Autograd.Autograd.ShouldRecord(self))
         {
             var node = new FlipBackward0(wrapped);

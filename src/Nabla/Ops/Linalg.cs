@@ -1,6 +1,8 @@
 using Nabla.Autograd;
 using Nabla.Kernels.Cpu;
 
+using Nabla.Backends.Cpu;
+
 namespace Nabla.Ops;
 
 // Matrix products. Operands are passed to the GEMM with their own strides, so transposed views (as in every
@@ -33,14 +35,14 @@ internal static class Linalg
         else if (a._dtype == ScalarType.Int32) IntegerMm<int>(a, b, c, beta != 0);
         else if (a._dtype == ScalarType.Float32)
         {
-            var sa = (Storage<float>)a._storage; var sb = (Storage<float>)b._storage; var sc = (Storage<float>)c._storage;
+            var sa = (CpuStorage<float>)a._storage; var sb = (CpuStorage<float>)b._storage; var sc = (CpuStorage<float>)c._storage;
             Gemm.Matmul(m, n, k, Operand(sa.Array, sa.Start + a._offset, a), (int)a._strides[0], (int)a._strides[1],
                 Operand(sb.Array, sb.Start + b._offset, b), (int)b._strides[0], (int)b._strides[1],
                 sc.Array.AsSpan(sc.Start + c._offset, c._numel), n, 1f, beta);
         }
         else
         {
-            var sa = (Storage<double>)a._storage; var sb = (Storage<double>)b._storage; var sc = (Storage<double>)c._storage;
+            var sa = (CpuStorage<double>)a._storage; var sb = (CpuStorage<double>)b._storage; var sc = (CpuStorage<double>)c._storage;
             Gemm.Matmul(m, n, k, Operand(sa.Array, sa.Start + a._offset, a), (int)a._strides[0], (int)a._strides[1],
                 Operand(sb.Array, sb.Start + b._offset, b), (int)b._strides[0], (int)b._strides[1],
                 sc.Array.AsSpan(sc.Start + c._offset, c._numel), n, 1.0, beta);
@@ -99,12 +101,12 @@ internal static class Linalg
         CheckTypes(a, b, "addmm_impl_cpu_");
         var outShape = new[] { a._shape[0], b._shape[1] };
         var c = Tensor.Empty(a._dtype, outShape);
-        Dispatch.CopyInto(c, beta.Value == 1 ? input : Dispatch.BinaryScalar(Dispatch.BinaryKind.Mul, input, beta, input._dtype));
+        Raw.CopyInto(c, beta.Value == 1 ? input : Raw.BinaryScalar(BinaryOp.Mul, input, beta, input._dtype));
         if (alpha.Value == 1) MmInto(a, b, c, 1f);
         else
         {
             var p = MmRaw(a, b);
-            Dispatch.BinaryInto(Dispatch.BinaryKind.Add, c, c, Dispatch.BinaryScalar(Dispatch.BinaryKind.Mul, p, alpha, p._dtype));
+            Raw.BinaryInto(BinaryOp.Add, c, c, Raw.BinaryScalar(BinaryOp.Mul, p, alpha, p._dtype));
         }
         if (Autograd.Autograd.ShouldRecord(new[] { input, a, b }))
         {
@@ -146,14 +148,14 @@ internal static class Linalg
         }
         if (a._dtype == ScalarType.Float32)
         {
-            var sa = (Storage<float>)a._storage; var sb = (Storage<float>)b._storage; var sc = (Storage<float>)c._storage;
+            var sa = (CpuStorage<float>)a._storage; var sb = (CpuStorage<float>)b._storage; var sc = (CpuStorage<float>)c._storage;
             Gemm.BatchedMatmul(batch, m, n, k, Operand(sa.Array, sa.Start + a._offset, a), a._strides[0], (int)a._strides[1], (int)a._strides[2],
                 Operand(sb.Array, sb.Start + b._offset, b), b._strides[0], (int)b._strides[1], (int)b._strides[2],
                 sc.Array.AsSpan(sc.Start, c._numel), (long)m * n, n);
         }
         else
         {
-            var sa = (Storage<double>)a._storage; var sb = (Storage<double>)b._storage; var sc = (Storage<double>)c._storage;
+            var sa = (CpuStorage<double>)a._storage; var sb = (CpuStorage<double>)b._storage; var sc = (CpuStorage<double>)c._storage;
             Gemm.BatchedMatmul(batch, m, n, k, Operand(sa.Array, sa.Start + a._offset, a), a._strides[0], (int)a._strides[1], (int)a._strides[2],
                 Operand(sb.Array, sb.Start + b._offset, b), b._strides[0], (int)b._strides[1], (int)b._strides[2],
                 sc.Array.AsSpan(sc.Start, c._numel), (long)m * n, n);

@@ -1,6 +1,8 @@
 using Nabla.Autograd;
 using static Nabla.torch.nn;
 
+using Nabla.Backends.Cpu;
+
 namespace Nabla.Ops;
 
 // Loss functions with fused nodes, as PyTorch records them (MseLossBackward0, BinaryCrossEntropyBackward0,
@@ -29,7 +31,7 @@ internal static class Loss
 
     public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction)
     {
-        var dtype = Dispatch.ResultType(input, target);
+        var dtype = Raw.ResultType(input, target);
         if (!dtype.IsFloatingPoint())
             throw new InvalidOperationException($"\"mse_cpu\" not implemented for '{dtype.CppScalarName()}'");
         Tensor result;
@@ -54,8 +56,8 @@ internal static class Loss
         if (target._dtype != input._dtype)
             throw new InvalidOperationException($"Found dtype {target._dtype.CppScalarName()} but expected {input._dtype.CppScalarName()}");
         var x = input.ToDoubleArray();
-        var t = Dispatch.ToDType(target.expand(input._shape), ScalarType.Float64).ToDoubleArray();
-        var w = weight is null ? null : Dispatch.ToDType(weight.expand(input._shape), ScalarType.Float64).ToDoubleArray();
+        var t = Raw.ToDType(target.expand(input._shape), ScalarType.Float64).ToDoubleArray();
+        var w = weight is null ? null : Raw.ToDType(weight.expand(input._shape), ScalarType.Float64).ToDoubleArray();
         var loss = new double[x.Length];
         for (int i = 0; i < x.Length; i++)
         {
@@ -65,7 +67,7 @@ internal static class Loss
             double l = (t[i] - 1) * Math.Max(Math.Log(1 - xi), -100) - t[i] * Math.Max(Math.Log(xi), -100);
             loss[i] = w is null ? l : l * w[i];
         }
-        var elementwise = Dispatch.ToDType(torch.tensor(loss, input._shape, ScalarType.Float64), input._dtype);
+        var elementwise = Raw.ToDType(torch.tensor(loss, input._shape, ScalarType.Float64), input._dtype);
         Tensor result;
         using (torch.no_grad()) result = Reduce(elementwise, reduction);
         if (Autograd.Autograd.ShouldRecord(input, target))
@@ -157,7 +159,7 @@ internal static class Loss
         // written straight into a tensor of the input's dtype (pooled storage): the math stays in float64 as before.
         var xin = input.ContiguousRaw();
         bool f32 = xin._dtype == ScalarType.Float32;
-        if (!f32 && xin._dtype != ScalarType.Float64) xin = Dispatch.ToDType(xin, ScalarType.Float64);
+        if (!f32 && xin._dtype != ScalarType.Float64) xin = Raw.ToDType(xin, ScalarType.Float64);
         bool record = Autograd.Autograd.ShouldRecord(input);
         var perItem = reduction == Reduction.None ? new double[batch * spatial] : null;
         double totalWeight = 0, sum = 0;
@@ -188,7 +190,7 @@ internal static class Loss
             if (reduction == Reduction.Mean) { scale = totalWeight == 0 ? 0 : 1 / totalWeight; sum /= totalWeight; }
             result = torch.tensor(sum, ScalarType.Float64);
         }
-        result = Dispatch.ToDType(result, input._dtype);
+        result = Raw.ToDType(result, input._dtype);
         if (record)
         {
             var c = new Tensor(input._dtype, input._shape, zero: true);

@@ -2,6 +2,8 @@ using System.Numerics;
 using Nabla.Autograd;
 using Nabla.Kernels.Cpu;
 
+using Nabla.Backends.Cpu;
+
 namespace Nabla.Ops;
 
 // Note [Batch norm backward]
@@ -80,8 +82,8 @@ internal static class Norm
             var x = input.ContiguousRaw();
             if (input._numel > 0)
             {
-                if (x._dtype == ScalarType.Float32) BatchNormKernels.Stats(((Storage<float>)x._storage).Array, ((Storage<float>)x._storage).Start + x._offset, n, c, s, mean, var);
-                else BatchNormKernels.Stats(((Storage<double>)x._storage).Array, ((Storage<double>)x._storage).Start + x._offset, n, c, s, mean, var);
+                if (x._dtype == ScalarType.Float32) BatchNormKernels.Stats(((CpuStorage<float>)x._storage).Array, ((CpuStorage<float>)x._storage).Start + x._offset, n, c, s, mean, var);
+                else BatchNormKernels.Stats(((CpuStorage<double>)x._storage).Array, ((CpuStorage<double>)x._storage).Start + x._offset, n, c, s, mean, var);
             }
             for (int i = 0; i < c; i++) invstd[i] = var[i] == 0 && eps == 0 ? 0 : 1 / Math.Sqrt(var[i] + eps);
             long count = (long)n * s;
@@ -118,8 +120,8 @@ internal static class Norm
         var current = running.ToDoubleArray();
         var updated = new double[current.Length];
         for (int i = 0; i < updated.Length; i++) updated[i] = momentum * stat[i] * correction + (1 - momentum) * current[i];
-        var src = new Tensor(new Storage<double>(updated, 0, updated.Length), running._shape, ShapeUtil.ContiguousStrides(running._shape), 0);
-        Dispatch.CopyInto(running, src);
+        var src = new Tensor(new CpuStorage<double>(updated, 0, updated.Length), running._shape, ShapeUtil.ContiguousStrides(running._shape), 0);
+        Ops.Raw.CopyInto(running, src);
         running.BumpVersion();
     }
 
@@ -136,8 +138,8 @@ internal static class Norm
             beta[i] = bv - m * inv * wv;
         }
         var x = input.ContiguousRaw();
-        var xs = (Storage<T>)x._storage;
-        var ys = (Storage<T>)result._storage;
+        var xs = (CpuStorage<T>)x._storage;
+        var ys = (CpuStorage<T>)result._storage;
         BatchNormKernels.Transform(xs.Array, xs.Start + x._offset, ys.Array, ys.Start + result._offset, n, c, s, alpha, beta);
     }
 }
@@ -181,7 +183,7 @@ internal sealed class NativeBatchNormBackward0 : Node
         int n = (int)shape[0], c = (int)shape[1], s = (int)(x._numel / Math.Max(1L, (long)n * c));
         var weight = w?.ToDoubleArray() ?? Ones(c);
         var xc = x.ContiguousRaw();
-        var gc = Dispatch.Cast(grad, x._dtype).ContiguousRaw();
+        var gc = Ops.Raw.Cast(grad, x._dtype).ContiguousRaw();
         var gx = NeedsInputGrad(0) ? Tensor.Empty(x._dtype, shape) : null;
         var sumG = new double[c];
         var dotp = new double[c];
@@ -196,9 +198,9 @@ internal sealed class NativeBatchNormBackward0 : Node
         {
             var v = new double[c];
             for (int i = 0; i < c; i++) v[i] = dotp[i] * _invstd[i];
-            gw = Dispatch.Cast(Vector(v), paramType);
+            gw = Ops.Raw.Cast(Vector(v), paramType);
         }
-        if (NeedsInputGrad(2)) gb = Dispatch.Cast(Vector(sumG), paramType);
+        if (NeedsInputGrad(2)) gb = Ops.Raw.Cast(Vector(sumG), paramType);
         return new[] { gx, gw, gb };
     }
 
@@ -209,13 +211,13 @@ internal sealed class NativeBatchNormBackward0 : Node
         return r;
     }
 
-    static Tensor Vector(double[] values) => new(new Storage<double>(values, 0, values.Length), new long[] { values.Length }, new long[] { 1 }, 0);
+    static Tensor Vector(double[] values) => new(new CpuStorage<double>(values, 0, values.Length), new long[] { values.Length }, new long[] { 1 }, 0);
 
     void Run<T>(Tensor x, Tensor g, int n, int c, int s, double[] weight, Tensor? gx, double[] sumG, double[] dotp) where T : unmanaged, INumber<T>
     {
-        var xs = (Storage<T>)x._storage;
-        var gs = (Storage<T>)g._storage;
-        var ds = (Storage<T>?)gx?._storage;
+        var xs = (CpuStorage<T>)x._storage;
+        var gs = (CpuStorage<T>)g._storage;
+        var ds = (CpuStorage<T>?)gx?._storage;
         BatchNormKernels.Backward(xs.Array, xs.Start + x._offset, gs.Array, gs.Start + g._offset, n, c, s, _mean, _invstd, weight,
             _training, ds?.Array, ds is null ? 0 : ds.Start + gx!._offset, sumG, dotp);
     }

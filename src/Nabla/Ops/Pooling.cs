@@ -2,6 +2,8 @@ using System.Numerics;
 using Nabla.Autograd;
 using Nabla.Kernels.Cpu;
 
+using Nabla.Backends.Cpu;
+
 namespace Nabla.Ops;
 
 // Note [Pooling double backward]
@@ -75,7 +77,7 @@ internal static class Pool
 
     static (T[] Array, int Offset) Data<T>(Tensor contiguous) where T : unmanaged
     {
-        var s = (Storage<T>)contiguous._storage;
+        var s = (CpuStorage<T>)contiguous._storage;
         return (s.Array, s.Start + contiguous._offset);
     }
 
@@ -133,7 +135,7 @@ internal static class Pool
     internal static Tensor MaxPoolBackward(Tensor grad, Tensor? self, long[] inputShape, ScalarType dtype, Tensor indices)
     {
         var gx = new Tensor(dtype, inputShape);
-        var gc = Dispatch.Cast(grad, dtype).ContiguousRaw();
+        var gc = Raw.Cast(grad, dtype).ContiguousRaw();
         var ic = indices.ContiguousRaw();
         if (gc._numel > 0)
         {
@@ -245,7 +247,7 @@ internal static class Pool
     internal static Tensor AvgPoolBackward(Tensor grad, Tensor? self, long[] inputShape, ScalarType dtype, AvgArgs a)
     {
         var gx = new Tensor(dtype, inputShape);
-        var gc = Dispatch.Cast(grad, dtype).ContiguousRaw();
+        var gc = Raw.Cast(grad, dtype).ContiguousRaw();
         if (gc._numel > 0)
         {
             var g = Window(inputShape, a.Kernel, a.Stride, a.Padding, new long[] { 1, 1 }, grad._shape[^2], grad._shape[^1]);
@@ -319,7 +321,7 @@ internal static class Pool
     internal static Tensor AdaptiveAvgPoolBackward(Tensor grad, Tensor? self, long[] inputShape, ScalarType dtype)
     {
         var gx = new Tensor(dtype, inputShape);
-        var gc = Dispatch.Cast(grad, dtype).ContiguousRaw();
+        var gc = Raw.Cast(grad, dtype).ContiguousRaw();
         int h = (int)inputShape[^2], w = (int)inputShape[^1], oh = (int)grad._shape[^2], ow = (int)grad._shape[^1];
         if (gc._numel > 0)
         {

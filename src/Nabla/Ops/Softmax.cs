@@ -3,6 +3,8 @@ using System.Numerics.Tensors;
 using Nabla.Autograd;
 using Nabla.Kernels.Cpu;
 
+using Nabla.Backends.Cpu;
+
 namespace Nabla.Ops;
 
 /// <summary>
@@ -48,8 +50,8 @@ internal static class Softmax
 
     static void RunRows<T>(Tensor rows, Tensor dst, int outer, int n, bool log) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var s = (Storage<T>)rows._storage;
-        var d = (Storage<T>)dst._storage;
+        var s = (CpuStorage<T>)rows._storage;
+        var d = (CpuStorage<T>)dst._storage;
         var body = new RowsBody<T> { Src = s.Array, SrcStart = s.Start + rows._offset, Dst = d.Array, DstStart = d.Start + dst._offset, N = n, Log = log };
         ParallelFor.For(outer, Math.Max(1, 16384 / Math.Max(1, n)), body);
     }
@@ -112,8 +114,8 @@ internal static class Softmax
 
     static void RunColumns<T>(Tensor x, Tensor dst, int outer, int n, int inner, bool log) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var s = (Storage<T>)x._storage;
-        var d = (Storage<T>)dst._storage;
+        var s = (CpuStorage<T>)x._storage;
+        var d = (CpuStorage<T>)dst._storage;
         int chunk = Math.Min(inner, 512);
         // Few blocks (softmax over dim 0): narrower lane chunks, so that every thread gets one.
         int threads = ParallelFor.NumThreads;

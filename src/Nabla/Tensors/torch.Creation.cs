@@ -1,3 +1,5 @@
+using Nabla.Backends.Cpu;
+
 namespace Nabla;
 
 public static partial class torch
@@ -30,7 +32,7 @@ public static partial class torch
 
     static Tensor FromArray<T>(T[] data, long[] shape, ScalarType? dtype, bool requires_grad) where T : unmanaged
     {
-        var storage = new Storage<T>(data.Length, zero: false);
+        var storage = new CpuStorage<T>(data.Length, zero: false);
         data.AsSpan().CopyTo(storage.Span);
         var t = new Tensor(storage, shape, ShapeUtil.ContiguousStrides(shape), 0);
         if (dtype is { } d && d != t.dtype) t = t.to(d);

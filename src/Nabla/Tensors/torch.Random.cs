@@ -1,3 +1,5 @@
+using Nabla.Backends.Cpu;
+
 namespace Nabla;
 
 public static partial class torch
@@ -99,7 +101,7 @@ public sealed partial class Tensor
         Autograd.Autograd.CheckInplace(this);
         var target = is_contiguous() ? this : Empty(_dtype, _shape);
         fill(generator ?? Generator.Default, target);
-        if (!ReferenceEquals(target, this)) Ops.Dispatch.CopyInto(this, target);
+        if (!ReferenceEquals(target, this)) Ops.Raw.CopyInto(this, target);
         BumpVersion();
     }
 

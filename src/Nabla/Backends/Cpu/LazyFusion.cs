@@ -3,10 +3,8 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using Nabla.Kernels.Cpu;
-using Nabla.Autograd;
-using Nabla.Ops;
 
-namespace Nabla;
+namespace Nabla.Backends.Cpu;
 
 // Note [Lazy fusion]
 // Large elementwise ops that autograd does not record (add/sub/mul/div/maximum/minimum with a tensor of the same
@@ -19,7 +17,7 @@ namespace Nabla;
 // result plus a scalar or a source) run four vectors at a time through all ops in registers; other shapes run op
 // by op over per-thread scratch blocks; a single op, when materialized, is the eager kernel itself.
 //
-// Everything else that touches the buffer goes through Storage<T>.Array, whose fast path is `_handle.Array ?? slow`:
+// Everything else that touches the buffer goes through CpuStorage<T>.Array, whose fast path is `_handle.Array ?? slow`:
 // the slow path evaluates the expression once (under the LazyBuffer's lock, blocks in parallel) and publishes the
 // array. There is no other way to the elements, so materialization cannot be missed: views, printing, ToArray, to(),
 // in-place writes, autograd, other threads all go through it.
@@ -84,7 +82,7 @@ internal sealed class LazyBuffer<T> where T : unmanaged
             LazyBuffer<T>? reader = null;
             lock (this)
             {
-                var backing = Backing ?? Storage<T>.ThrowDisposed();
+                var backing = Backing ?? CpuStorage<T>.ThrowDisposed();
                 if (Pending is not null) EvaluateLocked();
                 reader = NextReaderLocked();
                 if (reader is null)
@@ -155,13 +153,13 @@ internal sealed class LazyBuffer<T> where T : unmanaged
         var lazy = Volatile.Read(ref source.Lazy);
         if (lazy is null)
         {
-            var array = Volatile.Read(ref source.Array) ?? Storage<T>.ThrowDisposed();
+            var array = Volatile.Read(ref source.Array) ?? CpuStorage<T>.ThrowDisposed();
             var fresh = new LazyBuffer<T>(source, array, 0, 0, null);
             lazy = Interlocked.CompareExchange(ref source.Lazy, fresh, null) ?? fresh;
         }
         lock (lazy)
         {
-            if (lazy.Backing is null) Storage<T>.ThrowDisposed();
+            if (lazy.Backing is null) CpuStorage<T>.ThrowDisposed();
             if (lazy.Pending is not null) throw new InvalidOperationException("internal error: a pending buffer used as a fusion source");
             var readers = lazy._readers ??= new();
             // Results that were never read nor disposed stay listed until collected: drop those now and then, so a
@@ -597,49 +595,49 @@ internal static class LazyFusion
     /// <summary>Nodes (sources included) one expression may hold; a longer chain computes its operand first.</summary>
     internal const int MaxNodes = 12;
 
-    /// <summary>True while <paramref name="t"/>'s buffer holds an unevaluated expression (tests).</summary>
-    internal static bool IsPending(Tensor t) => t._storage switch
+    /// <summary>True while <paramref name="storage"/> holds an unevaluated expression (tests).</summary>
+    internal static bool IsPending(Storage storage) => storage switch
     {
-        Storage<float> s => s.Handle.Lazy?.Pending is not null,
-        Storage<double> s => s.Handle.Lazy?.Pending is not null,
+        CpuStorage<float> s => s.Handle.Lazy?.Pending is not null,
+        CpuStorage<double> s => s.Handle.Lazy?.Pending is not null,
         _ => false,
     };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static bool Eligible(Tensor full, ScalarType dtype) =>
-        full._numel >= MinElements && Enabled && (dtype == ScalarType.Float32 || dtype == ScalarType.Float64)
-        && full._dtype == dtype;
+    static bool Eligible(in Operand full, ScalarType dtype) =>
+        full.Numel >= MinElements && Enabled && (dtype == ScalarType.Float32 || dtype == ScalarType.Float64)
+        && full.DType == dtype;
 
-    static bool Records(Tensor t) => GradMode.IsEnabled && (t._requiresGrad || t._gradFn is not null);
-
-    static FusedOp Op(Dispatch.BinaryKind kind) => kind switch
+    static FusedOp Op(BinaryOp kind) => kind switch
     {
-        Dispatch.BinaryKind.Add => FusedOp.Add,
-        Dispatch.BinaryKind.Sub => FusedOp.Sub,
-        Dispatch.BinaryKind.Mul => FusedOp.Mul,
-        Dispatch.BinaryKind.Div => FusedOp.Div,
-        Dispatch.BinaryKind.Max => FusedOp.Max,
+        BinaryOp.Add => FusedOp.Add,
+        BinaryOp.Sub => FusedOp.Sub,
+        BinaryOp.Mul => FusedOp.Mul,
+        BinaryOp.Div => FusedOp.Div,
+        BinaryOp.Max => FusedOp.Max,
         _ => FusedOp.Min,
     };
 
     /// <summary>a (op) b deferred, or null when the eager path must run.</summary>
-    public static Tensor? TryBinary(Dispatch.BinaryKind kind, Tensor a, Tensor b, ScalarType dtype)
+    public static Storage? TryBinary(BinaryOp kind, in Operand a, in Operand b, ScalarType dtype)
     {
-        Tensor full = a._numel >= b._numel ? a : b;
-        if (!Eligible(full, dtype) || a._dtype != dtype || b._dtype != dtype || Records(a) || Records(b)) return null;
-        bool same = Tensor.ShapesEqual(a, b);
+        bool fullIsA = a.Numel >= b.Numel;
+        var full = fullIsA ? a : b;
+        if (!Eligible(full, dtype) || a.DType != dtype || b.DType != dtype) return null;
+        bool same = Operand.ShapesEqual(a, b);
         if (!same)
         {
-            var other = ReferenceEquals(full, a) ? b : a;
-            if (other._numel != 1 || !ShapeUtil.SameShape(ShapeUtil.Broadcast(a._shape, b._shape), full._shape)) return null;
+            var other = fullIsA ? b : a;
+            if (other.Numel != 1 || !ShapeUtil.SameShape(ShapeUtil.Broadcast(a.Shape, b.Shape), full.Shape)) return null;
         }
-        return dtype == ScalarType.Float32 ? BinaryT<float>(kind, a, b, full, same) : BinaryT<double>(kind, a, b, full, same);
+        return dtype == ScalarType.Float32 ? BinaryT<float>(kind, a, b, fullIsA, same) : BinaryT<double>(kind, a, b, fullIsA, same);
     }
 
-    static Tensor? BinaryT<T>(Dispatch.BinaryKind kind, Tensor a, Tensor b, Tensor full, bool same) where T : unmanaged, INumber<T>
+    static Storage? BinaryT<T>(BinaryOp kind, in Operand a, in Operand b, bool fullIsA, bool same) where T : unmanaged, INumber<T>
     {
         var builder = new Builder<T>();
         var node = new FusedNode<T> { Op = Op(kind) };
+        var full = fullIsA ? a : b;
         if (same)
         {
             int ia = builder.Add(a), ib = ia < -1 ? -2 : builder.Add(b);
@@ -648,26 +646,26 @@ internal static class LazyFusion
         }
         else
         {
-            var scalarTensor = ReferenceEquals(full, a) ? b : a;
-            var ss = (Storage<T>)scalarTensor._storage;
-            T value = ss.Array[ss.Start + scalarTensor._offset];
+            var scalarOperand = fullIsA ? b : a;
+            var ss = (CpuStorage<T>)scalarOperand.Storage;
+            T value = ss.Array[ss.Start + scalarOperand.Offset];
             int i = builder.Add(full);
             if (i < -1) return null;
             node.Scalar = value;
-            if (ReferenceEquals(full, a)) { node.A = i; node.B = -1; }
+            if (fullIsA) { node.A = i; node.B = -1; }
             else { node.A = -1; node.B = i; }
         }
         return builder.Finish(node, full);
     }
 
     /// <summary>a (op) s (or s (op) a) deferred, or null when the eager path must run.</summary>
-    public static Tensor? TryScalar(Dispatch.BinaryKind kind, Tensor a, Scalar s, ScalarType dtype, bool scalarLeft)
+    public static Storage? TryScalar(BinaryOp kind, in Operand a, Scalar s, ScalarType dtype, bool scalarLeft)
     {
-        if (!Eligible(a, dtype) || Records(a)) return null;
+        if (!Eligible(a, dtype)) return null;
         return dtype == ScalarType.Float32 ? ScalarT(kind, a, s.As<float>(), scalarLeft) : ScalarT(kind, a, s.As<double>(), scalarLeft);
     }
 
-    static Tensor? ScalarT<T>(Dispatch.BinaryKind kind, Tensor a, T value, bool left) where T : unmanaged, INumber<T>
+    static Storage? ScalarT<T>(BinaryOp kind, in Operand a, T value, bool left) where T : unmanaged, INumber<T>
     {
         var builder = new Builder<T>();
         int i = builder.Add(a);
@@ -677,14 +675,14 @@ internal static class LazyFusion
     }
 
     /// <summary>A unary op deferred, or null when the eager path must run.</summary>
-    public static Tensor? TryUnary(Dispatch.UnaryKind kind, Tensor a)
+    public static Storage? TryUnary(UnaryOp kind, in Operand a)
     {
-        if (kind == Dispatch.UnaryKind.Sign || !Eligible(a, a._dtype) || Records(a)) return null;
-        var op = kind switch { Dispatch.UnaryKind.Neg => FusedOp.Neg, Dispatch.UnaryKind.Abs => FusedOp.Abs, _ => FusedOp.Relu };
-        return a._dtype == ScalarType.Float32 ? UnaryT<float>(op, a) : UnaryT<double>(op, a);
+        if (kind == UnaryOp.Sign || !Eligible(a, a.DType)) return null;
+        var op = kind switch { UnaryOp.Neg => FusedOp.Neg, UnaryOp.Abs => FusedOp.Abs, _ => FusedOp.Relu };
+        return a.DType == ScalarType.Float32 ? UnaryT<float>(op, a) : UnaryT<double>(op, a);
     }
 
-    static Tensor? UnaryT<T>(FusedOp op, Tensor a) where T : unmanaged, INumber<T>
+    static Storage? UnaryT<T>(FusedOp op, in Operand a) where T : unmanaged, INumber<T>
     {
         var builder = new Builder<T>();
         int i = builder.Add(a);
@@ -699,12 +697,12 @@ internal static class LazyFusion
         List<BufferHandle<T>>? _sources;
 
         /// <summary>Adds an operand (inlining a pending expression); its node index, or -2 when it cannot be fused.</summary>
-        public int Add(Tensor t)
+        public int Add(in Operand t)
         {
             _nodes ??= new();
             _sources ??= new();
-            if (!t.is_contiguous()) return -2;
-            var st = (Storage<T>)t._storage;
+            if (!t.IsContiguous) return -2;
+            var st = (CpuStorage<T>)t.Storage;
             var h = st.Handle;
             if (Volatile.Read(ref h.Lazy) is { } lazy && h.Array is null)
             {
@@ -717,7 +715,7 @@ internal static class LazyFusion
                 {
                     pending = lazy.Pending is not null;
                     // (+ 2: the op's own node, and room for a second operand's source node.)
-                    if (lazy.Pending is FusedExpr<T> e && t._offset == 0 && t._numel == st.Length && _nodes.Count + e.Nodes.Length + 2 <= MaxNodes)
+                    if (lazy.Pending is FusedExpr<T> e && t.Offset == 0 && t.Numel == st.Length && _nodes.Count + e.Nodes.Length + 2 <= MaxNodes)
                     {
                         inlined = e.Nodes;
                         inlinedSources = e.Sources;
@@ -745,7 +743,7 @@ internal static class LazyFusion
                 if (pending) _ = st.Array;
             }
             if (!h.Pooled || _nodes.Count + 2 > MaxNodes) return -2;
-            _nodes.Add(new FusedNode<T> { Op = FusedOp.Source, Source = SourceIndex(h), Offset = st.Start + t._offset, A = -1, B = -1 });
+            _nodes.Add(new FusedNode<T> { Op = FusedOp.Source, Source = SourceIndex(h), Offset = st.Start + t.Offset, A = -1, B = -1 });
             return _nodes.Count - 1;
         }
 
@@ -758,12 +756,12 @@ internal static class LazyFusion
         }
 
         /// <summary>The deferred result of <paramref name="op"/> on the collected operands, shaped like <paramref name="like"/>.</summary>
-        public Tensor Finish(FusedNode<T> op, Tensor like)
+        public Storage Finish(FusedNode<T> op, in Operand like)
         {
             _nodes!.Add(op);
             var sources = _sources!.ToArray();
-            var expr = new FusedExpr<T>(_nodes.ToArray(), sources, like._numel);
-            var storage = Storage<T>.Deferred(like._numel, expr);
+            var expr = new FusedExpr<T>(_nodes.ToArray(), sources, like.Numel);
+            var storage = CpuStorage<T>.Deferred(like.Numel, expr);
             var lazy = storage.Handle.Lazy!;
             int guarded = 0;
             try
@@ -778,7 +776,7 @@ internal static class LazyFusion
                 lazy.OnLastRelease(storage.Handle);
                 throw;
             }
-            return new Tensor(storage, like._shape, ShapeUtil.ContiguousStrides(like._shape), 0);
+            return storage;
         }
     }
 
@@ -786,13 +784,13 @@ internal static class LazyFusion
     /// The float32 sum of all elements of a deferred tensor, evaluated block by block without writing its buffer;
     /// false when <paramref name="x"/> is not a whole pending float32 expression.
     /// </summary>
-    public static bool TrySum(Tensor x, out float sum)
+    public static bool TrySum(in Operand x, out float sum)
     {
         sum = 0;
-        if (x._dtype != ScalarType.Float32 || x._offset != 0) return false;
-        var st = (Storage<float>)x._storage;
+        if (x.DType != ScalarType.Float32 || x.Offset != 0) return false;
+        var st = (CpuStorage<float>)x.Storage;
         if (st.Handle.Array is not null || Volatile.Read(ref st.Handle.Lazy) is not { } lazy) return false;
-        if (x._numel != st.Length || !x.is_contiguous()) return false;
+        if (x.Numel != st.Length || !x.IsContiguous) return false;
         lock (lazy)
         {
             if (lazy.Pending is not FusedExpr<float> e || lazy.Backing is null) return false;
