@@ -133,3 +133,13 @@ internal static class TensorBytes
         return last < storageLength;
     }
 }
+
+internal static partial class TensorBytesExtensions
+{
+    /// <summary>A 1-D contiguous tensor over the values of <paramref name="t"/> in row-major order (a copy only when <paramref name="t"/> is not contiguous).</summary>
+    public static Tensor FlatValues(this Tensor t)
+    {
+        var c = t.contiguous();
+        return new Tensor(c._storage, new long[] { c._numel }, new long[] { 1 }, c._offset);
+    }
+}
