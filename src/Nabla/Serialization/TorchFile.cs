@@ -205,25 +205,32 @@ internal sealed class TorchFileReader : IPickleHost
         }
         else
         {
+            // The bytes a storage claims must be in the file (checked before allocating), then its dtype must be one Nabla holds.
+            ZipEntry? entry = null;
+            if (_legacy)
+            {
+                long nbytes = numel > long.MaxValue / 16 ? long.MaxValue : numel * elementSize;
+                if (nbytes > _src.Length - _declaredBytes) throw new InvalidDataException($"torch.load: storage {key} claims {numel} elements ({nbytes} bytes), more than the file holds");
+                _declaredBytes += nbytes;
+            }
+            else
+            {
+                if (!_entries!.TryGetValue(_prefix + "data/" + key, out entry))
+                    throw new InvalidDataException($"torch.load: the archive has no record data/{key} for a storage the pickle uses");
+                if (numel > long.MaxValue / 16 || entry.Size != numel * elementSize)
+                    throw new InvalidDataException($"torch.load: record data/{key} holds {entry.Size} bytes, but the pickle says {numel} elements of {elementSize} bytes");
+            }
             if (dtype is not { } dt) throw UnsupportedDType(dtypeName);
             if (numel > int.MaxValue) throw new NotSupportedException($"torch.load: storage {key} has {numel} elements; Nabla tensors hold at most {int.MaxValue}");
             if (_legacy)
             {
-                // The data follows the pickles: the storages declared must fit in the file (checked before allocating).
-                long nbytes = numel * elementSize;
-                if (nbytes > _src.Length - _declaredBytes) throw new InvalidDataException($"torch.load: storage {key} claims {nbytes} bytes, more than the file holds");
-                _declaredBytes += nbytes;
                 existing = new StorageRef(TensorBytes.NewStorage(dt, (int)numel), 0, numel, dt);
                 _roots.Add(key);
             }
             else
             {
-                if (!_entries!.TryGetValue(_prefix + "data/" + key, out var entry))
-                    throw new InvalidDataException($"torch.load: the archive has no record data/{key} for a storage the pickle uses");
-                if (entry.Size != numel * elementSize)
-                    throw new InvalidDataException($"torch.load: record data/{key} holds {entry.Size} bytes, but the pickle says {numel} elements of {elementSize} bytes");
                 var root = TensorBytes.NewStorage(dt, (int)numel);
-                ZipReader.ReadEntry(_src, entry, elementSize, (span, at) => TensorBytes.Write(root, (int)(at / elementSize), span, _bigEndian));
+                ZipReader.ReadEntry(_src, entry!, elementSize, (span, at) => TensorBytes.Write(root, (int)(at / elementSize), span, _bigEndian));
                 existing = new StorageRef(root, 0, numel, dt);
             }
             _storages[key] = existing;

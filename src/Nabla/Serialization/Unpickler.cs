@@ -46,12 +46,6 @@ internal interface IPickleHost
     object? Rebuild(PickleGlobal function, object?[] args);
 }
 
-/// <summary>Thrown when a pickle names a global outside the weights-only allow-list, or uses an opcode that would run code.</summary>
-public sealed class UnpicklingError : System.Runtime.Serialization.SerializationException
-{
-    /// <summary>Creates the error with its message.</summary>
-    public UnpicklingError(string message) : base(message) { }
-}
 
 // Note [Restricted unpickler]
 // Pickle is a small stack machine whose GLOBAL/REDUCE/BUILD/INST/OBJ/NEWOBJ opcodes normally import and call
@@ -173,7 +167,7 @@ internal sealed class Unpickler
         return items;
     }
 
-    static object FromLong(BigInteger v) => v >= long.MinValue && v <= long.MaxValue ? (long)v : v;
+    static object FromLong(BigInteger v) => v >= long.MinValue && v <= long.MaxValue ? (object)(long)v : v;
 
     void Memoize(long index)
     {

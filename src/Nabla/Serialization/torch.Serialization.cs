@@ -14,6 +14,16 @@ namespace Nabla;
 //   - FileNotFoundException/IOException from the file system, as File.OpenRead.
 // Anything else escaping a loader is a bug (the fuzz tests assert exactly this set).
 
+/// <summary>
+/// Raised by <c>torch.load</c> when the pickle names a global outside PyTorch's weights-only allow-list or uses an
+/// opcode that would construct arbitrary objects (Python's <c>pickle.UnpicklingError</c>); nothing was executed.
+/// </summary>
+public sealed class UnpicklingError : System.Runtime.Serialization.SerializationException
+{
+    /// <summary>Creates the error with its message.</summary>
+    public UnpicklingError(string message) : base(message) { }
+}
+
 public static partial class torch
 {
     /// <summary>
