@@ -204,6 +204,7 @@ internal sealed class SafetensorsHeader
         if ((long)n > src.Length - 8) throw Bad($"the header claims {n} bytes but the file has only {src.Length - 8} after the length");
         var json = src.ReadArray(8, (long)n, "the header");
         if (json.Length < 2 || json[0] != (byte)'{') throw Bad("the header must be a JSON object starting with '{'");
+        if (!System.Text.Unicode.Utf8.IsValid(json)) throw Bad("the header is not valid UTF-8");
         var h = new SafetensorsHeader { DataStart = 8 + (long)n };
         long dataLength = src.Length - h.DataStart;
         JsonDocument doc;
