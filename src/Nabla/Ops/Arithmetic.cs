@@ -312,22 +312,6 @@ internal sealed class NegBackward0 : Node
     protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { -g[0]! };
 }
 
-/// <summary>Backward of clone/contiguous: the identity.</summary>
-internal sealed class CloneBackward0 : Node
-{
-    public override string name() => "CloneBackward0";
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { g[0] };
-}
-
-/// <summary>Backward of a dtype conversion: the gradient converted back.</summary>
-internal sealed class ToCopyBackward0 : Node
-{
-    readonly ScalarType _selfType;
-    public ToCopyBackward0(ScalarType selfType) => _selfType = selfType;
-    public override string name() => "ToCopyBackward0";
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { g[0]!.to(_selfType) };
-}
-
 /// <summary>Shared helpers for backward rules.</summary>
 internal static class Reduce
 {
