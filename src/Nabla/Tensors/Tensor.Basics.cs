@@ -62,7 +62,7 @@ public sealed partial class Tensor
     internal Tensor ContiguousRaw()
     {
         if (is_contiguous()) return this;
-        var result = Empty(_dtype, _shape);
+        var result = EmptyLike(this, _dtype, _shape);
         Ops.Raw.CopyInto(result, this);
         return result;
     }
