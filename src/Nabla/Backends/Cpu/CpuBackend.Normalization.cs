@@ -29,8 +29,26 @@ internal sealed partial class CpuBackend
         Operand? runningMean, Operand? runningVar, bool training, double momentum, double eps)
     {
         var (n, c, s) = ChannelLayout(x);
-        var mean = new double[c];
-        var invstd = new double[c];
+        // The kernels take arrays: the statistics are computed in pooled scratch (only channels below c are read or
+        // written) and copied to saveMean / saveInvstd at the end.
+        var mean = System.Buffers.ArrayPool<double>.Shared.Rent(c);
+        var invstd = System.Buffers.ArrayPool<double>.Shared.Rent(c);
+        try
+        {
+            BatchNorm(y, x, weight, bias, runningMean, runningVar, training, momentum, eps, n, c, s, mean, invstd);
+            mean.AsSpan(0, c).CopyTo(Dense<double>(saveMean));
+            invstd.AsSpan(0, c).CopyTo(Dense<double>(saveInvstd));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<double>.Shared.Return(mean);
+            System.Buffers.ArrayPool<double>.Shared.Return(invstd);
+        }
+    }
+
+    void BatchNorm(in Operand y, in Operand x, Operand? weight, Operand? bias, Operand? runningMean, Operand? runningVar, bool training,
+        double momentum, double eps, int n, int c, int s, double[] mean, double[] invstd)
+    {
         if (training)
         {
             var var = new double[c];
@@ -40,6 +58,7 @@ internal sealed partial class CpuBackend
                 if (xc.DType == ScalarType.Float32) { var (xa, xo) = ArrayAt<float>(xc); BatchNormKernels.Stats(xa, xo, n, c, s, mean, var); }
                 else { var (xa, xo) = ArrayAt<double>(xc); BatchNormKernels.Stats(xa, xo, n, c, s, mean, var); }
             }
+            else System.Array.Clear(mean, 0, c);
             for (int i = 0; i < c; i++) invstd[i] = var[i] == 0 && eps == 0 ? 0 : 1 / Math.Sqrt(var[i] + eps);
             long count = (long)n * s;
             if (runningMean is { } rm) UpdateRunning(rm, mean, momentum, 1.0);
@@ -58,8 +77,6 @@ internal sealed partial class CpuBackend
             if (x.DType == ScalarType.Float32) BatchNormTransform<float>(x, y, n, c, s, mean, invstd, w, b);
             else BatchNormTransform<double>(x, y, n, c, s, mean, invstd, w, b);
         }
-        mean.CopyTo(Dense<double>(saveMean));
-        invstd.CopyTo(Dense<double>(saveInvstd));
     }
 
     /// <summary>running = (1 - momentum) * running + momentum * stat * correction, in place.</summary>
@@ -92,8 +109,24 @@ internal sealed partial class CpuBackend
         in Operand saveMean, in Operand saveInvstd, bool training)
     {
         var (n, c, s) = ChannelLayout(x);
-        var mean = HostDoubles(saveMean);
-        var invstd = HostDoubles(saveInvstd);
+        var mean = System.Buffers.ArrayPool<double>.Shared.Rent(c);
+        var invstd = System.Buffers.ArrayPool<double>.Shared.Rent(c);
+        try
+        {
+            CopyToHost<double>(saveMean, mean.AsSpan(0, c));
+            CopyToHost<double>(saveInvstd, invstd.AsSpan(0, c));
+            BatchNormBackward(gx, gw, gb, gy, x, weight, training, n, c, s, mean, invstd);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<double>.Shared.Return(mean);
+            System.Buffers.ArrayPool<double>.Shared.Return(invstd);
+        }
+    }
+
+    void BatchNormBackward(Operand? gx, Operand? gw, Operand? gb, in Operand gy, in Operand x, Operand? weight, bool training,
+        int n, int c, int s, double[] mean, double[] invstd)
+    {
         var w = weight is { } wo ? HostDoubles(wo) : OnesArray(c);
         var xc = ContiguousCopy(x);
         var gc = ContiguousCopy(gy);
