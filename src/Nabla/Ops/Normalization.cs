@@ -89,6 +89,9 @@ internal static class Norm
         }
         if (Autograd.Autograd.ShouldRecord(new[] { input, weight ?? input, bias ?? input }))
         {
+            // The saved statistics live as long as the node (Note [Dispose scopes]: no scope may capture them).
+            mean.DetachFromDisposeScope();
+            invstd.DetachFromDisposeScope();
             var node = new NativeBatchNormBackward0(input, weight, training ? null : runningMean, training ? null : runningVar,
                 training, eps, mean, invstd);
             node.SetNextEdges(new[] { input, weight, bias });
