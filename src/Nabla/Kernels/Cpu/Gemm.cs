@@ -41,14 +41,60 @@ internal static unsafe class Gemm
     /// <summary>Below this many multiply-adds the packed path runs on the calling thread only.</summary>
     internal static long ParallelThreshold = 1L << 19;
 
-    /// <summary>Depth of a packed k slice.</summary>
-    internal static int KC = 256;
+    static int s_kc, s_mc, s_nc;
 
-    /// <summary>Rows of a packed A block (rounded down to a multiple of MR).</summary>
-    internal static int MC = 144;
+    /// <summary>
+    /// Depth of a packed k slice: by default derived from this machine's L1 (<see cref="GemmBlocking"/>, float on
+    /// <see cref="BestIsa"/>); setting it overrides the derived value for every element type (tuning probes).
+    /// </summary>
+    internal static int KC
+    {
+        get => s_kc > 0 ? s_kc : Blocks(BestIsa, sizeof(float)).Kc;
+        set => s_kc = value;
+    }
 
-    /// <summary>Columns of a packed B block (rounded down to a multiple of NR).</summary>
-    internal static int NC = 4096;
+    /// <summary>Rows of a packed A block (rounded down to a multiple of MR): derived from L2 unless set (see <see cref="KC"/>).</summary>
+    internal static int MC
+    {
+        get => s_mc > 0 ? s_mc : Blocks(BestIsa, sizeof(float)).Mc;
+        set => s_mc = value;
+    }
+
+    /// <summary>Columns of a packed B block (rounded down to a multiple of NR): derived from L3 unless set (see <see cref="KC"/>).</summary>
+    internal static int NC
+    {
+        get => s_nc > 0 ? s_nc : Blocks(BestIsa, sizeof(float)).Nc;
+        set => s_nc = value;
+    }
+
+    static readonly (int Kc, int Mc, int Nc)[] s_blocks = new (int, int, int)[8];
+
+    /// <summary>The derived block sizes for a microkernel path and element size (4 or 8 bytes).</summary>
+    internal static (int Kc, int Mc, int Nc) Blocks(GemmIsa isa, int elemSize)
+    {
+        int slot = (int)isa * 2 + (elemSize == 8 ? 1 : 0);
+        var b = s_blocks[slot];
+        if (b.Kc == 0)
+        {
+            int mr = TileRows(isa);
+            int nr = isa switch
+            {
+                GemmIsa.Vector512 => 128 / elemSize,
+                GemmIsa.Vector256 => 64 / elemSize,
+                GemmIsa.Vector128 => 32 / elemSize,
+                _ => GemmMicrokernel.ScalarNr,
+            };
+            s_blocks[slot] = b = GemmBlocking.ForThisMachine(mr, nr, elemSize);
+        }
+        return b;
+    }
+
+    /// <summary>The block sizes a product of <typeparamref name="T"/> on <paramref name="isa"/> uses: derived, or the overrides.</summary>
+    static (int Kc, int Mc, int Nc) BlocksFor<T>(GemmIsa isa) where T : unmanaged
+    {
+        var b = Blocks(isa, sizeof(T));
+        return (s_kc > 0 ? s_kc : b.Kc, s_mc > 0 ? s_mc : b.Mc, s_nc > 0 ? s_nc : b.Nc);
+    }
 
     /// <summary>The widest microkernel path this machine runs in hardware.</summary>
     internal static readonly GemmIsa BestIsa =
@@ -435,9 +481,10 @@ internal static unsafe class Gemm
         if (m >= n) { mParts = Math.Min(threads, rowPanels); nParts = Math.Max(1, Math.Min(colPanels, threads / mParts)); }
         else { nParts = Math.Min(threads, colPanels); mParts = Math.Max(1, Math.Min(rowPanels, threads / nParts)); }
 
+        var (kcBlock, mcBlock, ncBlock) = BlocksFor<T>(isa);
         var body = new ComputeBody<T>
         {
-            M = m, N = n, K = k, Mr = mr, Nr = nr,
+            M = m, N = n, K = k, Mr = mr, Nr = nr, Kc = kcBlock, Mc = mcBlock, Nc = ncBlock,
             RowPanels = rowPanels, ColPanels = colPanels, MParts = mParts, NParts = nParts,
             A = a, Ars = ars, Acs = acs, B = b, Brs = brs, Bcs = bcs,
             C = c, Ldc = ldc, Alpha = alpha, Beta = beta, BetaZero = betaZero, Isa = isa,
@@ -451,7 +498,7 @@ internal static unsafe class Gemm
 
     unsafe struct ComputeBody<T> : IRangeBody where T : unmanaged, INumber<T>
     {
-        public int M, N, K, Mr, Nr, RowPanels, ColPanels, MParts, NParts, Ldc;
+        public int M, N, K, Mr, Nr, Kc, Mc, Nc, RowPanels, ColPanels, MParts, NParts, Ldc;
         public T* A, B, C;
         public long Ars, Acs, Brs, Bcs;
         public T Alpha, Beta;
@@ -476,10 +523,10 @@ internal static unsafe class Gemm
             int mr = Mr, nr = Nr, k = K;
             int m = i1 - i0, n = j1 - j0;
             // Balanced block sizes: k = 300 becomes two slices of 150 rather than 256 + 44.
-            int kcMax = CeilDiv(k, CeilDiv(k, Math.Max(1, KC)));
-            int ncCap = Math.Max(nr, NC / nr * nr);
+            int kcMax = CeilDiv(k, CeilDiv(k, Math.Max(1, Kc)));
+            int ncCap = Math.Max(nr, Nc / nr * nr);
             int ncMax = CeilDiv(CeilDiv(n, CeilDiv(n, ncCap)), nr) * nr;
-            int mcCap = Math.Max(mr, MC / mr * mr);
+            int mcCap = Math.Max(mr, Mc / mr * mr);
             int mcMax = CeilDiv(CeilDiv(m, CeilDiv(m, mcCap)), mr) * mr;
             T* bbuf = (T*)GemmPacking.BBuffer((long)kcMax * ncMax * sizeof(T));
             T* abuf = (T*)GemmPacking.ABuffer((long)mcMax * kcMax * sizeof(T));
