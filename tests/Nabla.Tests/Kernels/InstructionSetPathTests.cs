@@ -180,4 +180,67 @@ public class InstructionSetPathTests
         var b = Gemm.Blocks(Gemm.BestIsa, 4);
         Assert.True(b.Kc >= 64 && b.Mc >= 4 && b.Nc >= 4);
     }
+
+    static void CheckEpilogue<T>(int m, int n, int k, bool ta, bool withBias, bool relu, GemmIsa isa, int threads, bool packed, int seed)
+        where T : unmanaged, INumber<T>
+    {
+        var rng = new Random(seed);
+        T R() => T.CreateChecked(rng.NextDouble() * 2 - 1);
+        var a = new T[Math.Max(1, m * k)]; var b = new T[Math.Max(1, k * n)]; var bias = new T[n];
+        for (int i = 0; i < a.Length; i++) a[i] = R();
+        for (int i = 0; i < b.Length; i++) b[i] = R();
+        for (int i = 0; i < n; i++) bias[i] = R();
+        if (n > 3) bias[3] = T.CreateChecked(double.NaN);
+        int ars = ta ? 1 : k, acs = ta ? m : 1;
+        int ldc = n + 2;
+        var plain = new T[m * ldc]; var fused = new T[m * ldc];
+        Array.Fill(plain, T.CreateChecked(7)); Array.Fill(fused, T.CreateChecked(7));
+        Gemm.BatchedCore<T>(1, m, n, k, a, 0, ars, acs, b, 0, n, 1, plain, 0, ldc, T.One, T.Zero, isa, threads, packed);
+        Gemm.BatchedCore<T>(1, m, n, k, a, 0, ars, acs, b, 0, n, 1, fused, 0, ldc, T.One, T.Zero, isa, threads, packed,
+            withBias ? bias : default, relu);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < ldc; j++)
+            {
+                T expect = plain[i * ldc + j];
+                if (j < n)
+                {
+                    if (withBias) expect += bias[j];
+                    if (relu) expect = ReluOp<T>.Invoke(expect);
+                }
+                T got = fused[i * ldc + j];
+                Assert.True(expect.Equals(got),
+                    $"{typeof(T).Name} m={m} n={n} k={k} ta={ta} bias={withBias} relu={relu} isa={isa} threads={threads} packed={packed}: " +
+                    $"C[{i},{j}] = {got}, expected {expect}");
+            }
+    }
+
+    [Fact]
+    public void Gemm_bias_relu_epilogue_equals_gemm_then_bias_then_relu_on_every_path()
+    {
+        int seed = 1;
+        for (var isa = GemmIsa.Scalar; isa <= Gemm.BestIsa; isa++)
+            foreach (var (m, n, k) in new[] { (1, 1, 1), (5, 7, 3), (13, 37, 29), (64, 10, 70), (130, 33, 300), (7, 50, 0) })
+                foreach (bool packed in new[] { false, true })
+                {
+                    CheckEpilogue<float>(m, n, k, seed % 2 == 0, true, true, isa, 2, packed, seed++);
+                    CheckEpilogue<float>(m, n, k, false, true, false, isa, 1, packed, seed++);
+                    CheckEpilogue<float>(m, n, k, true, false, true, isa, 2, packed, seed++);
+                    CheckEpilogue<double>(m, n, k, false, true, true, isa, 2, packed, seed++);
+                }
+        // Several k slices, several column blocks, the narrow-by-transpose path, two threads.
+        CheckEpilogue<float>(200, 9, Gemm.KC * 2 + 5, false, true, true, Gemm.BestIsa, 2, false, 100);
+        CheckEpilogue<float>(7, Gemm.NC + 37, 40, true, true, true, Gemm.BestIsa, 2, false, 101);
+        CheckEpilogue<float>(150, 140, 260, false, true, true, Gemm.BestIsa, 2, false, 102);
+    }
+
+    [Fact]
+    public void Gemm_bias_shorter_than_columns_is_rejected()
+    {
+        var a = new float[6]; var b = new float[6]; var c = new float[9];
+        var e = Assert.Throws<ArgumentException>(() =>
+            Gemm.MatmulBiasActivation(3, 3, 2, a, 2, 1, b, 3, 1, new float[2], true, c, 3));
+        Assert.Equal("bias", e.ParamName);
+        Gemm.MatmulBiasActivation(3, 3, 2, a, 2, 1, b, 3, 1, [1f, -1f, 0.5f], true, c, 3);
+        Assert.Equal([1f, 0f, 0.5f], c[..3]);
+    }
 }
