@@ -6,6 +6,8 @@ using Nabla.Kernels.Cpu;
 //   dotnet run -c Release -- 512 1024 double   chosen sizes, double precision
 //   dotnet run -c Release -- tiny              latency of small products, direct path vs forced packed path
 //   dotnet run -c Release -- dispatch          round-trip cost of an empty ParallelFor.For
+//   dotnet run -c Release -- ab 512 1024       derived block sizes against GEMM_B="KC,MC,NC" (default 256,144,4096, the
+//                                              former constants), alternating in rounds in one process; best per side
 //   dotnet run -c Release -- sweep             n = 64..4096 with odd sizes (no-cliff check), fraction of the FMA peak
 //                                              measured in the same run (run with DOTNET_EnableAVX512=0 for AVX2)
 // Environment: GEMM_THREADS=1,2  GEMM_ISA=Vector256|Vector128|Scalar  GEMM_KC/MC/NC/SMALL/PAR (tuning knobs)
@@ -23,6 +25,27 @@ int[] threadCounts = (Environment.GetEnvironmentVariable("GEMM_THREADS") ?? "1,2
 Console.WriteLine($"Gemm probe ({(dbl ? "double" : "float")}), isa={Gemm.BestIsa}, cores={Environment.ProcessorCount}, KC={Gemm.KC} MC={Gemm.MC} NC={Gemm.NC}");
 Console.WriteLine($"caches: {CpuCaches.Describe()}");
 double sampleSeconds = 1.5;
+if (args.Contains("ab"))
+{
+    int[] other = (Environment.GetEnvironmentVariable("GEMM_B") ?? "256,144,4096").Split(',').Select(int.Parse).ToArray();
+    int t = threadCounts[0];
+    ParallelFor.NumThreads = t;
+    Console.WriteLine($"A = derived (KC={Gemm.KC} MC={Gemm.MC} NC={Gemm.NC}), B = KC={other[0]} MC={other[1]} NC={other[2]}, {t} thread(s), best of 6 rounds x 0.3 s");
+    foreach (int n in sizes)
+    {
+        double bestA = 0, bestB = 0;
+        for (int round = 0; round < 6; round++)
+        {
+            Gemm.KC = 0; Gemm.MC = 0; Gemm.NC = 0;
+            bestA = Math.Max(bestA, dbl ? Run<double>(n, 0.3).best : Run<float>(n, 0.3).best);
+            Gemm.KC = other[0]; Gemm.MC = other[1]; Gemm.NC = other[2];
+            bestB = Math.Max(bestB, dbl ? Run<double>(n, 0.3).best : Run<float>(n, 0.3).best);
+        }
+        Gemm.KC = 0; Gemm.MC = 0; Gemm.NC = 0;
+        Console.WriteLine($"n={n,5}: A {bestA,7:F1}  B {bestB,7:F1} GFLOP/s  A/B {bestA / bestB:F3}");
+    }
+    return;
+}
 if (args.Contains("sweep"))
 {
     if (!args.Any(s => int.TryParse(s, out _)))

@@ -67,27 +67,30 @@ internal static unsafe class Gemm
         set => s_nc = value;
     }
 
-    static readonly (int Kc, int Mc, int Nc)[] s_blocks = new (int, int, int)[8];
+    /// <summary>Derived block sizes per (path, element size), computed once in the type initializer (thread-safe).</summary>
+    static readonly (int Kc, int Mc, int Nc)[] s_blocks = DeriveAllBlocks();
+
+    static (int Kc, int Mc, int Nc)[] DeriveAllBlocks()
+    {
+        var all = new (int Kc, int Mc, int Nc)[8];
+        for (var isa = GemmIsa.Scalar; isa <= GemmIsa.Vector512; isa++)
+            foreach (int elemSize in new[] { 4, 8 })
+            {
+                int mr = TileRows(isa);
+                int nr = isa switch
+                {
+                    GemmIsa.Vector512 => 128 / elemSize,
+                    GemmIsa.Vector256 => 64 / elemSize,
+                    GemmIsa.Vector128 => 32 / elemSize,
+                    _ => GemmMicrokernel.ScalarNr,
+                };
+                all[(int)isa * 2 + (elemSize == 8 ? 1 : 0)] = GemmBlocking.ForThisMachine(mr, nr, elemSize);
+            }
+        return all;
+    }
 
     /// <summary>The derived block sizes for a microkernel path and element size (4 or 8 bytes).</summary>
-    internal static (int Kc, int Mc, int Nc) Blocks(GemmIsa isa, int elemSize)
-    {
-        int slot = (int)isa * 2 + (elemSize == 8 ? 1 : 0);
-        var b = s_blocks[slot];
-        if (b.Kc == 0)
-        {
-            int mr = TileRows(isa);
-            int nr = isa switch
-            {
-                GemmIsa.Vector512 => 128 / elemSize,
-                GemmIsa.Vector256 => 64 / elemSize,
-                GemmIsa.Vector128 => 32 / elemSize,
-                _ => GemmMicrokernel.ScalarNr,
-            };
-            s_blocks[slot] = b = GemmBlocking.ForThisMachine(mr, nr, elemSize);
-        }
-        return b;
-    }
+    internal static (int Kc, int Mc, int Nc) Blocks(GemmIsa isa, int elemSize) => s_blocks[(int)isa * 2 + (elemSize == 8 ? 1 : 0)];
 
     /// <summary>The block sizes a product of <typeparamref name="T"/> on <paramref name="isa"/> uses: derived, or the overrides.</summary>
     static (int Kc, int Mc, int Nc) BlocksFor<T>(GemmIsa isa) where T : unmanaged
