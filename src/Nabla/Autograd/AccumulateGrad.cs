@@ -72,7 +72,15 @@ public sealed class AccumulateGrad : Node
                 // the same tensor to both inputs) or with the caller, so the first one is copied unless the graph
                 // itself is being built for a higher-order derivative.
                 // Note [Dispose scopes]: .grad outlives the step, so no dispose scope may capture it.
-                if (GradMode.IsEnabled) target._grad = grad.DetachFromDisposeScope();
+                // With create_graph PyTorch copies too (clone_obey_contract: empty_strided(...).copy_(grad), so the
+                // new .grad has grad_fn CopyBackwards): x.grad and y.grad of (x + y).backward(g, create_graph) are
+                // two tensors, and zeroing one does not zero the other.
+                if (GradMode.IsEnabled)
+                {
+                    var copy = Tensor.Empty(target._dtype, target._shape);
+                    copy.copy_(grad);
+                    target._grad = copy.DetachFromDisposeScope();
+                }
                 else
                 {
                     var owned = grad.detach().clone().DetachFromDisposeScope();
