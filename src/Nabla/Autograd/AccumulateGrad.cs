@@ -18,6 +18,15 @@ public sealed class AccumulateGrad : Node
 
     static long s_stolen;
 
+    /// <summary>register_post_accumulate_grad_hook hooks: called with the leaf after its .grad was updated.</summary>
+    internal List<Action<Tensor>>? PostAccumulateHooks;
+
+    void RunPostAccumulateHooks()
+    {
+        if (PostAccumulateHooks is null) return;
+        foreach (var hook in PostAccumulateHooks.ToArray()) hook(variable);
+    }
+
     /// <summary>How many gradients became <c>.grad</c> without a copy so far (diagnostics and tests).</summary>
     internal static long StolenCount => Interlocked.Read(ref s_stolen);
 
@@ -47,11 +56,13 @@ public sealed class AccumulateGrad : Node
                     g._ownedGrad = true;    // Note [Owned gradients]
                     leaf._grad = g;
                     Interlocked.Increment(ref s_stolen);
+                    RunPostAccumulateHooks();
                     return System.Array.Empty<Tensor?>();
                 }
             }
         }
         Accumulate(variable, g);
+        RunPostAccumulateHooks();
         return System.Array.Empty<Tensor?>();
     }
 

@@ -327,7 +327,9 @@ internal sealed class Engine
 
         bool any = false;
         foreach (var g in grads) any |= g is not null;
-        if (!any) return System.Array.Empty<Tensor?>();
+        // Built-in backward rules are skipped when no gradient reached the node; a custom Function still runs (it
+        // receives zeros, or nulls after set_materialize_grads(false)), as PyTorch runs every ready node.
+        if (!any && node is not CustomFunctionNode) return System.Array.Empty<Tensor?>();
 
         var result = node.Apply(grads);
         if (result.Length != node.NextEdges.Length && node is not AccumulateGrad)
