@@ -9,8 +9,11 @@ namespace Nabla;
 
 public sealed partial class Tensor
 {
-    /// <summary>Whether this tensor is a view of another (PyTorch's <c>_is_view()</c>).</summary>
-    public bool _is_view() => _base is not null;
+    /// <summary>
+    /// Whether this tensor is a view of another as autograd tracks it (PyTorch's <c>_is_view()</c>): inference tensors
+    /// carry no autograd view metadata, so a view of one is not a view here.
+    /// </summary>
+    public bool _is_view() => _base is not null && !_isInference;
 
     /// <summary>
     /// The tensor this one is a view of, or null (PyTorch's <c>._base</c>; C# cannot reuse the name of the internal
@@ -123,6 +126,26 @@ public static partial class torch
     /// <summary><see cref="var_mean(Tensor, long[], long, bool)"/> over one dimension.</summary>
     public static (Tensor var, Tensor mean) var_mean(Tensor input, long dim, long correction = 1, bool keepdim = false) =>
         var_mean(input, new[] { dim }, correction, keepdim);
+
+    /// <summary>Whether <paramref name="input"/> was created in inference mode (<c>torch.is_inference</c>).</summary>
+    public static bool is_inference(Tensor input) => input.is_inference();
+
+    /// <summary>
+    /// <c>torch.mul(input, other, out=out)</c>: writes the product into <paramref name="out"/> (resized to the result's
+    /// shape when it differs). As every out= op, not differentiable: it fails when an argument requires grad.
+    /// </summary>
+    public static Tensor mul(Tensor input, Tensor other, Tensor @out)
+    {
+        if (GradMode.IsEnabled && (input.requires_grad || other.requires_grad || @out.requires_grad))
+            throw new InvalidOperationException(
+                "mul(): functions with out=... arguments don't support automatic differentiation, but one of the arguments requires grad.");
+        Tensor r;
+        using (new GradModeScope(false)) r = input.mul(other);
+        if (!ShapeUtil.SameShape(r._shape, @out._shape))
+            throw new ArgumentException($"mul(): out has shape {ShapeUtil.Format(@out._shape)} but the result has shape {ShapeUtil.Format(r._shape)}");
+        using (new GradModeScope(false)) @out.copy_(r);
+        return @out;
+    }
 
     public static partial class autograd
     {
