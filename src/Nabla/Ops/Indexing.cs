@@ -362,11 +362,13 @@ internal static class Indexing
 internal sealed class IndexBackward0 : Node
 {
     readonly long[] _selfShape;
-    readonly Tensor?[] _indices;
+    Tensor?[]? _indices;   // saved (PyTorch's indices_), freed after a backward that does not retain the graph
     public IndexBackward0(long[] selfShape, Tensor?[] indices) { _selfShape = selfShape; _indices = indices; }
     public override string name() => "IndexBackward0";
     protected internal override Tensor?[] Apply(Tensor?[] g) =>
-        new[] { Indexing.IndexPut(new Tensor(g[0]!._dtype, _selfShape), _indices, g[0]!, accumulate: true) };
+        new[] { Indexing.IndexPut(new Tensor(g[0]!._dtype, _selfShape),
+            _indices ?? throw new InvalidOperationException(SavedTensor.SecondBackwardMessage), g[0]!, accumulate: true) };
+    protected internal override void ReleaseVariables() => _indices = null;
 }
 
 /// <summary>

@@ -18,7 +18,8 @@ internal static class Views
 
     static Tensor Record(Tensor view, Tensor self, Node node)
     {
-        if (!Autograd.Autograd.ShouldRecord(self)) return view;
+        // A view of an inference tensor is an inference tensor that records nothing, even outside inference mode.
+        if (!Autograd.Autograd.ShouldRecord(self) || self._isInference) return view;
         node.SetNextEdges(self);
         return Autograd.Autograd.SetHistory(view, node);
     }
@@ -313,7 +314,7 @@ internal static class ScatterBack
 {
     public static Tensor Select(Tensor grad, long[] shape, int dim, long index)
     {
-        var result = new Tensor(grad._dtype, shape);
+        var result = new Tensor(grad.Backend, grad._dtype, shape, zero: true);
         using (torch.no_grad()) Raw.CopyInto(Views.Select(result, dim, index), grad);
         if (Autograd.Autograd.ShouldRecord(grad))
         {
@@ -326,7 +327,7 @@ internal static class ScatterBack
 
     public static Tensor Slice(Tensor grad, long[] shape, int dim, long start, long end, long step)
     {
-        var result = new Tensor(grad._dtype, shape);
+        var result = new Tensor(grad.Backend, grad._dtype, shape, zero: true);
         using (torch.no_grad()) Raw.CopyInto(Views.Slice(result, dim, start, end, step), grad);
         if (Autograd.Autograd.ShouldRecord(grad))
         {

@@ -24,7 +24,7 @@ public sealed partial class Tensor
 
     Tensor Snapshot()
     {
-        var copy = Empty(_dtype, _shape);
+        var copy = EmptyLike(this, _dtype, _shape);
         Ops.Raw.CopyInto(copy, this);
         copy._gradFn = _gradFn;
         copy._outputNr = _outputNr;
@@ -38,9 +38,11 @@ public sealed partial class Tensor
         BumpVersion();
         if (result._gradFn is not null)
         {
+            var (oldFn, oldNr) = (_gradFn, _outputNr);
             _gradFn = result._gradFn;
             _outputNr = result._outputNr;
             _gradFn.OutputShapes = new[] { _shape };
+            Autograd.Autograd.MoveRetainsGrad(this, oldFn, oldNr);
         }
         return this;
     }
@@ -179,7 +181,7 @@ public sealed partial class Tensor
             var r = src.expand(_shape).to(_dtype).clone();
             var node = new CopyBackwards(src._shape, src._dtype);
             node.SetNextEdges(this, src);
-            var result = Empty(_dtype, _shape);
+            var result = EmptyLike(this, _dtype, _shape);
             Ops.Raw.CopyInto(result, r);
             Autograd.Autograd.SetHistory(result, node);
             return TakeOver(result);
