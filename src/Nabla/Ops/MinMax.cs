@@ -259,7 +259,7 @@ internal sealed class IndexSelectingBackward : Node
             grad = grad.unsqueeze(_dim);
             indices = indices.unsqueeze(_dim);
         }
-        return new[] { torch.zeros(_selfShape, _selfType).scatter(_dim, indices, grad) };
+        return new[] { GatherScatter.ZerosOn(grad, _selfShape, _selfType).scatter(_dim, indices, grad) };
     }
 
     protected internal override void ReleaseVariables() => _indices.Release();
