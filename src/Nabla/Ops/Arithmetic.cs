@@ -14,7 +14,7 @@ internal static class Arithmetic
         var dtype = ResultType(a, b);
         bool unitAlpha = alpha.Value == 1;
         Tensor result;
-        if (!unitAlpha && a._dtype == dtype && b._dtype == dtype && TryAxpy(result = Tensor.Empty(dtype, a._shape), a, b, alpha.Value)) { }
+        if (!unitAlpha && a._dtype == dtype && b._dtype == dtype && TryAxpy(result = Tensor.EmptyLike(a, dtype, a._shape), a, b, alpha.Value)) { }
         else
         {
             var rhs = unitAlpha ? b : BinaryScalar(BinaryOp.Mul, b, alpha, dtype);
@@ -35,7 +35,7 @@ internal static class Arithmetic
             throw new InvalidOperationException("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.");
         var dtype = ResultType(a, b);
         Tensor result;
-        if (alpha.Value != 1 && a._dtype == dtype && b._dtype == dtype && TryAxpy(result = Tensor.Empty(dtype, a._shape), a, b, -alpha.Value)) { }
+        if (alpha.Value != 1 && a._dtype == dtype && b._dtype == dtype && TryAxpy(result = Tensor.EmptyLike(a, dtype, a._shape), a, b, -alpha.Value)) { }
         else
         {
             var rhs = alpha.Value == 1 ? b : BinaryScalar(BinaryOp.Mul, b, alpha, dtype);
@@ -310,22 +310,6 @@ internal sealed class NegBackward0 : Node
 {
     public override string name() => "NegBackward0";
     protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { -g[0]! };
-}
-
-/// <summary>Backward of clone/contiguous: the identity.</summary>
-internal sealed class CloneBackward0 : Node
-{
-    public override string name() => "CloneBackward0";
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { g[0] };
-}
-
-/// <summary>Backward of a dtype conversion: the gradient converted back.</summary>
-internal sealed class ToCopyBackward0 : Node
-{
-    readonly ScalarType _selfType;
-    public ToCopyBackward0(ScalarType selfType) => _selfType = selfType;
-    public override string name() => "ToCopyBackward0";
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { g[0]!.to(_selfType) };
 }
 
 /// <summary>Shared helpers for backward rules.</summary>

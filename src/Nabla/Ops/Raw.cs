@@ -69,7 +69,7 @@ internal static class Raw
     }
 
     /// <summary>Strides that read <paramref name="t"/> broadcast to <paramref name="shape"/> (0 on broadcast dims).</summary>
-    public static long[] BroadcastStrides(Tensor t, ReadOnlySpan<long> shape) => Backends.Cpu.CpuBackend.BroadcastStrides(t.Raw, shape);
+    public static long[] BroadcastStrides(Tensor t, ReadOnlySpan<long> shape) => Layout.BroadcastStrides(t.Raw.Layout, shape);
 
     // ---- binary ----------------------------------------------------------------------------------------------
 

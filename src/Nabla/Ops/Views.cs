@@ -313,7 +313,7 @@ internal static class ScatterBack
 {
     public static Tensor Select(Tensor grad, long[] shape, int dim, long index)
     {
-        var result = new Tensor(grad._dtype, shape);
+        var result = new Tensor(grad.Backend, grad._dtype, shape, zero: true);
         using (torch.no_grad()) Raw.CopyInto(Views.Select(result, dim, index), grad);
         if (Autograd.Autograd.ShouldRecord(grad))
         {
@@ -326,7 +326,7 @@ internal static class ScatterBack
 
     public static Tensor Slice(Tensor grad, long[] shape, int dim, long start, long end, long step)
     {
-        var result = new Tensor(grad._dtype, shape);
+        var result = new Tensor(grad.Backend, grad._dtype, shape, zero: true);
         using (torch.no_grad()) Raw.CopyInto(Views.Slice(result, dim, start, end, step), grad);
         if (Autograd.Autograd.ShouldRecord(grad))
         {

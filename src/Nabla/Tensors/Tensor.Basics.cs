@@ -1,7 +1,6 @@
 using Nabla.Autograd;
 using Nabla.Ops;
 
-using Nabla.Backends.Cpu;
 
 namespace Nabla;
 
@@ -63,41 +62,35 @@ public sealed partial class Tensor
     internal Tensor ContiguousRaw()
     {
         if (is_contiguous()) return this;
-        var result = Empty(_dtype, _shape);
+        var result = EmptyLike(this, _dtype, _shape);
         Ops.Raw.CopyInto(result, this);
         return result;
     }
 
     /// <summary>A copy with its own storage (recorded as <c>CloneBackward0</c>).</summary>
-    public Tensor clone()
-    {
-        var result = Empty(_dtype, _shape);
-        Ops.Raw.CopyInto(result, this);
-        if (Autograd.Autograd.ShouldRecord(this))
-        {
-            var node = new CloneBackward0();
-            node.SetNextEdges(this);
-            Autograd.Autograd.SetHistory(result, node);
-        }
-        return result;
-    }
+    public Tensor clone() => Ops.Copy.Clone(this);
 
     /// <summary>
     /// This tensor converted to <paramref name="dtype"/> (the same tensor when it already has it; recorded as
     /// <c>ToCopyBackward0</c> otherwise).
     /// </summary>
-    public Tensor to(ScalarType dtype)
-    {
-        if (dtype == _dtype) return this;
-        var result = Ops.Raw.ToDType(this, dtype);
-        if (Autograd.Autograd.ShouldRecord(this) && dtype.IsFloatingPoint())
-        {
-            var node = new ToCopyBackward0(_dtype);
-            node.SetNextEdges(this);
-            Autograd.Autograd.SetHistory(result, node);
-        }
-        return result;
-    }
+    public Tensor to(ScalarType dtype) => dtype == _dtype ? this : Ops.Copy.ToDType(this, dtype);
+
+    /// <summary>
+    /// This tensor on <paramref name="device"/> (the same tensor when it is already there; a copy recorded as
+    /// <c>ToCopyBackward0</c> otherwise). <c>t.to("meta")</c> keeps shape and dtype and drops the data; copying
+    /// out of the meta device raises PyTorch's error.
+    /// </summary>
+    public Tensor to(Device device) => Ops.Copy.ToDevice(this, device, copy: false);
+
+    /// <summary>This tensor on <paramref name="device"/> converted to <paramref name="dtype"/>.</summary>
+    public Tensor to(Device device, ScalarType dtype) => to(device).to(dtype);
+
+    /// <summary>This tensor on the CPU (the same tensor when it is already there).</summary>
+    public Tensor cpu() => to(Device.CPU);
+
+    /// <summary>This tensor on a CUDA device (raises: Nabla has no CUDA backend yet).</summary>
+    public Tensor cuda(int index = -1) => to(new Device(DeviceType.CUDA, index));
 
     /// <summary>Converts to float32.</summary>
     public Tensor @float() => to(ScalarType.Float32);

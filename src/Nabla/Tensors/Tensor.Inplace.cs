@@ -24,7 +24,7 @@ public sealed partial class Tensor
 
     Tensor Snapshot()
     {
-        var copy = Empty(_dtype, _shape);
+        var copy = EmptyLike(this, _dtype, _shape);
         Ops.Raw.CopyInto(copy, this);
         copy._gradFn = _gradFn;
         copy._outputNr = _outputNr;
@@ -179,7 +179,7 @@ public sealed partial class Tensor
             var r = src.expand(_shape).to(_dtype).clone();
             var node = new CopyBackwards(src._shape, src._dtype);
             node.SetNextEdges(this, src);
-            var result = Empty(_dtype, _shape);
+            var result = EmptyLike(this, _dtype, _shape);
             Ops.Raw.CopyInto(result, r);
             Autograd.Autograd.SetHistory(result, node);
             return TakeOver(result);

@@ -1,6 +1,5 @@
 using Nabla.Ops;
 
-using Nabla.Backends.Cpu;
 
 namespace Nabla;
 
@@ -184,12 +183,11 @@ public sealed partial class Tensor
     {
         // Both operands broadcast to a common shape and converted to float64 in one raw copy each (no graph).
         var shape = ShapeUtil.Broadcast(_shape, other._shape);
-        var a = new Tensor(ScalarType.Float64, shape, zero: false);
-        var b = new Tensor(ScalarType.Float64, shape, zero: false);
-        Ops.Raw.CopyInto(a, this);
-        Ops.Raw.CopyInto(b, other);
-        var av = a.Contiguous<double>();
-        var bv = b.Contiguous<double>();
+        var av = new double[ShapeUtil.Numel(shape)];
+        var bv = new double[av.Length];
+        Ops.Raw.CheckSameDevice(this, other);
+        Backend.CopyToHost<double>(Raw.With(shape, Ops.Raw.BroadcastStrides(this, shape), _offset), av);
+        other.Backend.CopyToHost<double>(other.Raw.With(shape, Ops.Raw.BroadcastStrides(other, shape), other._offset), bv);
         for (int i = 0; i < bv.Length; i++)
         {
             double x = av[i], y = bv[i];

@@ -179,25 +179,9 @@ internal sealed partial class CpuBackend
     }
 
     /// <summary>Strides that read <paramref name="t"/> broadcast to <paramref name="shape"/> (0 on broadcast dims).</summary>
-    public static long[] BroadcastStrides(in Operand t, ReadOnlySpan<long> shape)
-    {
-        var strides = new long[shape.Length];
-        int lead = shape.Length - t.Shape.Length;
-        if (lead < 0) throw new ArgumentException($"cannot broadcast {ShapeUtil.Format(t.Shape)} to {ShapeUtil.Format(shape)}");
-        for (int i = 0; i < t.Shape.Length; i++)
-        {
-            long size = t.Shape[i];
-            if (size == shape[lead + i]) strides[lead + i] = t.Strides[i];
-            else if (size == 1) strides[lead + i] = 0;
-            else
-                throw new ArgumentException(
-                    $"The expanded size of the tensor ({shape[lead + i]}) must match the existing size ({size}) at non-singleton dimension {lead + i}.  Target sizes: {ShapeUtil.Format(shape)}.  Tensor sizes: {ShapeUtil.Format(t.Shape)}");
-        }
-        return strides;
-    }
+    public static long[] BroadcastStrides(in Operand t, ReadOnlySpan<long> shape) => Layout.BroadcastStrides(t.Layout, shape);
 
     // ---- binary ----------------------------------------------------------------------------------------------
-
 
     /// <summary>Writes a (op) b into <paramref name="dst"/> (any strides; a and b broadcast to it, same dtype as dst).</summary>
     public override void Binary(BinaryOp kind, in Operand dst, in Operand a, in Operand b)
