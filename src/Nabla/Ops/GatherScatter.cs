@@ -157,7 +157,9 @@ internal static class GatherScatter
         if (value._shape.Length != 0)
             throw new InvalidOperationException(
                 $"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with {value._shape.Length} dimension(s).");
-        var result = MaskedFillRaw(self, mask, value.ToDouble());
+        // A meta value has no element to read on the host; the meta primitive writes nothing, so any scalar does.
+        if (value.is_meta) Raw.CheckSameDevice(self, value);
+        var result = MaskedFillRaw(self, mask, value.is_meta ? default : value.ToDouble());
         if (Autograd.Autograd.ShouldRecord(self, value))
         {
             var node = new MaskedFillBackward(self, mask, value);
