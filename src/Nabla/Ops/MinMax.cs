@@ -3,57 +3,9 @@ using Nabla.Backends;
 
 namespace Nabla.Ops;
 
-// Note [Row layout for reductions]: the CPU kernels of the reductions (sum, prod, var, logsumexp, norm, max/min,
-// cumsum, softmax) first bring the reduced dims to the end and make the data contiguous, so a kernel sees `outer` rows
-// of `n` elements each (or, Note [Block reductions for var, max and cumsum], an (outer, reduce, inner) block when the
-// reduced dims are one run of a contiguous tensor). When the reduced dims are already the trailing dims of a
-// contiguous tensor (the common case: last-dim reductions) this is free; otherwise it costs one strided copy, which
-// is cheaper than strided inner loops for everything but huge tensors. Behind the wall this is ReductionLayout
-// (Backends/Cpu/CpuBackend.Reductions.cs) on operands; RowLayout below is the tensor-level form (shapes for the ops).
-
-/// <summary>Moves reduced dims last and lays the data out as contiguous rows.</summary>
+/// <summary>Reduction masks and reduced shapes for the ops (the data layout is the backend's, Note [Row layout for reductions]).</summary>
 internal static class RowLayout
 {
-    /// <summary>A raw (unrecorded) view of <paramref name="x"/> with its dims permuted.</summary>
-    public static Tensor PermuteRaw(Tensor x, int[] perm)
-    {
-        var shape = new long[perm.Length];
-        var strides = new long[perm.Length];
-        for (int i = 0; i < perm.Length; i++) { shape[i] = x._shape[perm[i]]; strides[i] = x._strides[perm[i]]; }
-        return new Tensor(x._storage, shape, strides, x._offset);
-    }
-
-    /// <summary>The permutation that moves the masked dims after the others (order kept inside each group).</summary>
-    public static int[] MaskedLast(bool[] mask)
-    {
-        var perm = new int[mask.Length];
-        int k = 0;
-        for (int i = 0; i < mask.Length; i++) if (!mask[i]) perm[k++] = i;
-        for (int i = 0; i < mask.Length; i++) if (mask[i]) perm[k++] = i;
-        return perm;
-    }
-
-    static bool IsIdentity(int[] perm)
-    {
-        for (int i = 0; i < perm.Length; i++) if (perm[i] != i) return false;
-        return true;
-    }
-
-    /// <summary>Contiguous data of <paramref name="x"/> as [outer, n] rows, the masked dims forming each row.</summary>
-    public static Tensor ToRows(Tensor x, bool[] mask, out int outer, out int n)
-    {
-        long o = 1, r = 1;
-        for (int i = 0; i < mask.Length; i++)
-        {
-            if (mask[i]) r *= x._shape[i];
-            else o *= x._shape[i];
-        }
-        outer = (int)o;
-        n = (int)r;
-        var perm = MaskedLast(mask);
-        return IsIdentity(perm) ? x.ContiguousRaw() : PermuteRaw(x, perm).ContiguousRaw();
-    }
-
     /// <summary>A mask with only <paramref name="dim"/> set (a rank-0 tensor gets an empty mask).</summary>
     public static bool[] SingleDim(int dim, int rank)
     {
@@ -71,22 +23,6 @@ internal static class RowLayout
             else if (keepdim) result.Add(1);
         }
         return result.ToArray();
-    }
-
-    /// <summary>
-    /// Result of a row kernel laid out as (kept dims..., reduced dims...) turned back to the input's dim order:
-    /// the inverse of <see cref="ToRows"/> for element-preserving ops (cumsum, softmax).
-    /// </summary>
-    public static Tensor FromRows(Tensor rows, long[] shape, bool[] mask)
-    {
-        var perm = MaskedLast(mask);
-        if (IsIdentity(perm)) return new Tensor(rows._storage, shape, ShapeUtil.ContiguousStrides(shape), rows._offset);
-        var permutedShape = new long[perm.Length];
-        for (int i = 0; i < perm.Length; i++) permutedShape[i] = shape[perm[i]];
-        var permuted = new Tensor(rows._storage, permutedShape, ShapeUtil.ContiguousStrides(permutedShape), rows._offset);
-        var inverse = new int[perm.Length];
-        for (int i = 0; i < perm.Length; i++) inverse[perm[i]] = i;
-        return PermuteRaw(permuted, inverse).ContiguousRaw();
     }
 }
 
