@@ -31,7 +31,7 @@ public static partial class torch
             var bytes = Encoding.UTF8.GetBytes(name);
             w.Write(bytes.Length); w.Write(bytes);
             w.Write((sbyte)t.dtype);
-            w.Write(t.dim());
+            w.Write((int)t.dim());
             foreach (var s in t.shape) w.Write(s);
             var c = t.detach().contiguous();
             switch (t.dtype)
