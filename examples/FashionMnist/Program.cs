@@ -26,7 +26,7 @@ manual_seed(opts.Seed);
 // ---- data ---------------------------------------------------------------------------------------------------------
 Tensor trainX, trainY, testX, testY;
 string source, testName;
-string? dataDir = opts.Data ?? (File.Exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz") ? "/usr/share/datasets/fashion-mnist" : null);
+string? dataDir = opts.Data == "embedded" ? null : opts.Data ?? (File.Exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz") ? "/usr/share/datasets/fashion-mnist" : null);
 try
 {
     if (dataDir is not null)
@@ -183,7 +183,7 @@ sealed class Options
           --out DIR         where the checkpoint and chart go (default fashion-mnist-out)
           --data DIR        folder with the Fashion-MNIST IDX files (train-/t10k-images-idx3-ubyte[.gz], ...);
                             default: /usr/share/datasets/fashion-mnist if dataset-fashion-mnist is installed,
-                            else the embedded 10k test split (8k train / 2k validation)
+                            else (or with --data embedded) the embedded 10k test split (8k train / 2k validation)
           --help            this text
         """;
 
