@@ -109,8 +109,6 @@ public sealed class Flatten : Module<Tensor, Tensor>
 /// <summary>Runs its modules in order, feeding each one's output to the next (<c>torch.nn.Sequential</c>).</summary>
 public sealed class Sequential : Module<Tensor, Tensor>
 {
-    readonly List<Module<Tensor, Tensor>> _layers = new();
-
     /// <summary>Creates the container; the modules are named "0", "1", ... as in PyTorch.</summary>
     public Sequential(params Module<Tensor, Tensor>[] modules)
     {
@@ -120,27 +118,38 @@ public sealed class Sequential : Module<Tensor, Tensor>
     /// <summary>Creates the container with named modules (PyTorch's OrderedDict form).</summary>
     public Sequential(params (string name, Module<Tensor, Tensor> module)[] modules)
     {
-        foreach (var (name, m) in modules) { register_module(name, m); _layers.Add(m); }
+        foreach (var (name, m) in modules) register_module(name, m);
     }
 
     /// <summary>Adds a module at the end, named by its index; returns this.</summary>
     public Sequential append(Module<Tensor, Tensor> module)
     {
-        register_module(_layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), module);
-        _layers.Add(module);
+        register_module(ChildCount.ToString(System.Globalization.CultureInfo.InvariantCulture), module);
         return this;
     }
 
     /// <summary>The number of modules.</summary>
-    public int Count => _layers.Count;
+    public int Count => ChildCount;
 
-    /// <summary>The module at <paramref name="index"/> (negative counts from the end).</summary>
-    public Module<Tensor, Tensor> this[int index] => _layers[index < 0 ? index + _layers.Count : index];
+    /// <summary>The module at <paramref name="index"/> (negative counts from the end); setting replaces it everywhere.</summary>
+    /// <exception cref="IndexOutOfRangeException">The index is out of range (PyTorch's IndexError).</exception>
+    public Module<Tensor, Tensor> this[int index]
+    {
+        get => (Module<Tensor, Tensor>)ChildAt(Index(index))!;
+        set => register_module(ChildNameAt(Index(index)), value);
+    }
+
+    int Index(int index)
+    {
+        int n = ChildCount;
+        if (index < -n || index >= n) throw new IndexOutOfRangeException($"index {index} is out of range");
+        return index < 0 ? index + n : index;
+    }
 
     /// <inheritdoc/>
     public override Tensor forward(Tensor input)
     {
-        foreach (var m in _layers) input = m.call(input);
+        foreach (var m in ChildValues()) input = ((Module<Tensor, Tensor>)m).call(input);
         return input;
     }
 }

@@ -4,37 +4,52 @@ namespace Nabla.Modules;
 
 /// <summary>
 /// SGD with PyTorch's update (<c>torch.optim.SGD</c>): d = g (+ wd·p); with momentum b = d on the first step,
-/// then b = μ b + (1 - dampening) d; d = b (or d + μ b with Nesterov); p -= lr · d.
+/// then b = μ b + (1 - dampening) d; d = b (or d + μ b with Nesterov); p -= lr · d. Options are per group.
 /// </summary>
 public sealed class SGD : Optimizer
 {
-    /// <summary>Creates the optimizer.</summary>
+    /// <summary>Creates the optimizer over one group of parameters.</summary>
     /// <exception cref="ArgumentException">A negative lr, momentum or weight decay, or Nesterov without momentum / with dampening.</exception>
     public SGD(IEnumerable<Tensor> parameters, double lr, double momentum = 0, double dampening = 0, double weight_decay = 0, bool nesterov = false, bool maximize = false)
-        : base(parameters, lr)
+        : this(GroupsOf(parameters), lr, momentum, dampening, weight_decay, nesterov, maximize) { }
+
+    /// <summary>Creates the optimizer over parameter groups; the arguments are the defaults.</summary>
+    /// <exception cref="ArgumentException">As the other constructor.</exception>
+    public SGD(IEnumerable<ParamGroup> groups, double lr, double momentum = 0, double dampening = 0, double weight_decay = 0, bool nesterov = false, bool maximize = false)
+        : base(groups, new Dictionary<string, object>
+        {
+            ["lr"] = lr, ["momentum"] = momentum, ["dampening"] = dampening, ["weight_decay"] = weight_decay,
+            ["nesterov"] = nesterov, ["maximize"] = maximize, ["foreach"] = false,
+        })
     {
-        if (lr < 0) throw new ArgumentException($"Invalid learning rate: {Py(lr)}");
-        if (momentum < 0) throw new ArgumentException($"Invalid momentum value: {Py(momentum)}");
-        if (weight_decay < 0) throw new ArgumentException($"Invalid weight_decay value: {Py(weight_decay)}");
+        // PyTorch checks Nesterov on the constructor's arguments only (a group may turn momentum off).
         if (nesterov && (momentum <= 0 || dampening != 0)) throw new ArgumentException("Nesterov momentum requires a momentum and zero dampening");
-        this.momentum = momentum; this.dampening = dampening; this.weight_decay = weight_decay;
-        this.nesterov = nesterov; this.maximize = maximize;
     }
 
-    /// <summary>Momentum factor μ.</summary>
-    public double momentum { get; }
-    /// <summary>Dampening of the momentum.</summary>
-    public double dampening { get; }
-    /// <summary>L2 penalty.</summary>
-    public double weight_decay { get; }
-    /// <summary>Nesterov momentum.</summary>
-    public bool nesterov { get; }
-    /// <summary>Maximize the objective instead of minimizing.</summary>
-    public bool maximize { get; }
+    /// <inheritdoc/>
+    protected override void ValidateGroup(ParamGroup g)
+    {
+        if (g.lr < 0) throw new ArgumentException($"Invalid learning rate: {Py(g.lr)}");
+        if (g.Double("momentum") < 0) throw new ArgumentException($"Invalid momentum value: {Py(g.Double("momentum"))}");
+        if (g.Double("weight_decay") < 0) throw new ArgumentException($"Invalid weight_decay value: {Py(g.Double("weight_decay"))}");
+    }
+
+    /// <summary>Momentum factor μ of the first group.</summary>
+    public double momentum => param_groups[0].Double("momentum");
+    /// <summary>Dampening of the first group.</summary>
+    public double dampening => param_groups[0].Double("dampening");
+    /// <summary>L2 penalty of the first group.</summary>
+    public double weight_decay => param_groups[0].Double("weight_decay");
+    /// <summary>Nesterov momentum (first group).</summary>
+    public bool nesterov => param_groups[0].Bool("nesterov");
+    /// <summary>Maximize the objective (first group).</summary>
+    public bool maximize => param_groups[0].Bool("maximize");
 
     /// <inheritdoc/>
-    protected override void Update(Tensor parameter, Tensor grad, double lr)
+    protected override void Update(Tensor parameter, Tensor grad, ParamGroup group)
     {
+        double lr = group.lr, momentum = group.Double("momentum"), dampening = group.Double("dampening"), weight_decay = group.Double("weight_decay");
+        bool nesterov = group.Bool("nesterov"), maximize = group.Bool("maximize");
         if (momentum != 0 && State(parameter).TryGetValue("momentum_buffer", out var buf)
             && Ops.FusedOptim.SgdMomentum(parameter, grad, buf, lr, momentum, dampening, weight_decay, nesterov, maximize))
         {

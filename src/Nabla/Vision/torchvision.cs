@@ -3,7 +3,7 @@ using Nabla.Modules;
 namespace Nabla;
 
 /// <summary>torchvision, as TorchSharp's TorchVision package spells it: model constructors.</summary>
-public static class torchvision
+public static partial class torchvision
 {
     /// <summary>Model architectures (<c>torchvision.models</c>).</summary>
     public static class models
