@@ -47,6 +47,25 @@ internal static class Raw
         CheckSameDevice(a, c);
     }
 
+    /// <summary>
+    /// PyTorch lets a 0-d CPU tensor (a wrapped number such as the 1 of <c>1 - y</c>) join an op on another device:
+    /// it is copied to the other operand's device here. Other device mixes raise PyTorch's error.
+    /// </summary>
+    public static void AlignDevices(ref Tensor a, ref Tensor b)
+    {
+        if (ReferenceEquals(a._storage.Backend, b._storage.Backend)) return;
+        if (b._shape.Length == 0 && b._storage.Device.type == DeviceType.CPU) b = OnDevice(b, a._storage.Backend);
+        else if (a._shape.Length == 0 && a._storage.Device.type == DeviceType.CPU) a = OnDevice(a, b._storage.Backend);
+        else throw DeviceMismatch(a._storage.Device, b._storage.Device);
+    }
+
+    static Tensor OnDevice(Tensor t, Backend backend)
+    {
+        var r = Tensor.EmptyOn(backend, t._dtype, t._shape);
+        Copy.Transfer(r, t);
+        return r;
+    }
+
     /// <summary>PyTorch's error for operands on different devices.</summary>
     public static InvalidOperationException DeviceMismatch(Device a, Device b) =>
         new($"Expected all tensors to be on the same device, but found at least two devices, {a} and {b}!");
@@ -79,7 +98,7 @@ internal static class Raw
     /// <summary>out = a (op) b with broadcasting; both inputs are cast to <paramref name="dtype"/> first.</summary>
     public static Tensor Binary(BinaryOp kind, Tensor a, Tensor b, ScalarType dtype)
     {
-        CheckSameDevice(a, b);
+        AlignDevices(ref a, ref b);
         var backend = a.Backend;
         if (!Records(a) && !Records(b) && backend.TryDeferBinary(kind, a.Raw, b.Raw, dtype) is { } deferred)
             return new Tensor(deferred, a._numel >= b._numel ? a._shape : b._shape);
@@ -183,7 +202,7 @@ internal static class Raw
 
     public static Tensor Compare(CompareOp kind, Tensor a, Tensor b)
     {
-        CheckSameDevice(a, b);
+        AlignDevices(ref a, ref b);
         var dtype = ResultType(a, b);
         a = Cast(a, dtype);
         b = Cast(b, dtype);
