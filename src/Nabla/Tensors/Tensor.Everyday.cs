@@ -1,0 +1,56 @@
+using Nabla.Ops;
+
+namespace Nabla;
+
+// Everyday tensor ops of issue 12 (Ops/Structure.cs, Ops/Sorting.cs, Ops/Pointwise.cs).
+public sealed partial class Tensor
+{
+    // ---- shape and structure ------------------------------------------------------------------------------------
+
+    /// <summary>The lower triangle of the last two dims (elements above <paramref name="diagonal"/> zeroed) (TrilBackward0).</summary>
+    /// <exception cref="ArgumentException">The tensor has fewer than 2 dims.</exception>
+    public Tensor tril(long diagonal = 0) => Structure.Tri(this, diagonal, lower: true);
+
+    /// <summary>The upper triangle of the last two dims (elements below <paramref name="diagonal"/> zeroed) (TriuBackward0).</summary>
+    /// <exception cref="ArgumentException">The tensor has fewer than 2 dims.</exception>
+    public Tensor triu(long diagonal = 0) => Structure.Tri(this, diagonal, lower: false);
+
+    /// <summary>A view of the diagonal of dims (<paramref name="dim1"/>, <paramref name="dim2"/>), appended as the last dim (DiagonalBackward0).</summary>
+    public Tensor diagonal(long offset = 0, long dim1 = 0, long dim2 = 1) => Structure.Diagonal(this, offset, dim1, dim2);
+
+    /// <summary>A 1-D tensor as a diagonal matrix, or a 2-D tensor's diagonal as a 1-D tensor (DiagBackward0).</summary>
+    public Tensor diag(long diagonal = 0) => Structure.Diag(this, diagonal);
+
+    /// <summary>The sum of a matrix's main diagonal (TraceBackward0).</summary>
+    public Tensor trace() => Structure.Trace(this);
+
+    /// <summary>Rolls the flattened elements by <paramref name="shifts"/> (RollBackward0).</summary>
+    public Tensor roll(long shifts) => Structure.Roll(this, new[] { shifts }, System.Array.Empty<long>());
+
+    /// <summary>Rolls the elements along <paramref name="dims"/> by <paramref name="shifts"/> (RollBackward0).</summary>
+    public Tensor roll(long shifts, long dims) => Structure.Roll(this, new[] { shifts }, new[] { dims });
+
+    /// <summary>Rolls the elements along each of <paramref name="dims"/> by the matching shift (RollBackward0).</summary>
+    public Tensor roll(long[] shifts, long[] dims) => Structure.Roll(this, shifts, dims);
+
+    /// <summary>Repeats each element <paramref name="repeats"/> times along <paramref name="dim"/> (the flattened tensor when null).</summary>
+    public Tensor repeat_interleave(long repeats, long? dim = null) => Structure.RepeatInterleave(this, repeats, dim);
+
+    /// <summary>Moves dim <paramref name="source"/> to position <paramref name="destination"/> (a permute view).</summary>
+    public Tensor movedim(long source, long destination) => Structure.Movedim(this, new[] { source }, new[] { destination });
+
+    /// <summary>Moves dims <paramref name="source"/> to positions <paramref name="destination"/> (a permute view).</summary>
+    public Tensor movedim(long[] source, long[] destination) => Structure.Movedim(this, source, destination);
+
+    /// <summary>Alias of <see cref="movedim(long, long)"/>.</summary>
+    public Tensor moveaxis(long source, long destination) => movedim(source, destination);
+
+    /// <summary>Alias of <see cref="movedim(long[], long[])"/>.</summary>
+    public Tensor moveaxis(long[] source, long[] destination) => movedim(source, destination);
+
+    /// <summary>Alias of <see cref="transpose(long, long)"/> (TransposeBackward0).</summary>
+    public Tensor swapaxes(long axis0, long axis1) => transpose(axis0, axis1);
+
+    /// <summary>Alias of <see cref="transpose(long, long)"/> (TransposeBackward0).</summary>
+    public Tensor swapdims(long dim0, long dim1) => transpose(dim0, dim1);
+}
