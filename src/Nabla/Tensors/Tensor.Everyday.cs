@@ -54,3 +54,34 @@ public sealed partial class Tensor
     /// <summary>Alias of <see cref="transpose(long, long)"/> (TransposeBackward0).</summary>
     public Tensor swapdims(long dim0, long dim1) => transpose(dim0, dim1);
 }
+
+public sealed partial class Tensor
+{
+    // ---- sorting and scans --------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// The elements sorted along <paramref name="dim"/> and the int64 indices they came from (SortBackward0). Nabla's
+    /// sort is always stable; NaN sorts as the largest value.
+    /// </summary>
+    public (Tensor values, Tensor indices) sort(long dim = -1, bool descending = false) => Sorting.Sort(this, dim, descending, null);
+
+    /// <summary>The stable sort overload (<c>sort(stable=..., dim, descending)</c>; SortBackward1).</summary>
+    public (Tensor values, Tensor indices) sort(bool stable, long dim = -1, bool descending = false) => Sorting.Sort(this, dim, descending, stable);
+
+    /// <summary>The indices that sort the elements along <paramref name="dim"/> (stable).</summary>
+    public Tensor argsort(long dim = -1, bool descending = false) => Sorting.Sort(this, dim, descending, null).indices;
+
+    /// <summary>The elements sorted along dim 0 (SortBackward0).</summary>
+    public Tensor msort() => Sorting.Sort(this, 0, false, null).values;
+
+    /// <summary>The <paramref name="k"/> largest (or smallest) elements along <paramref name="dim"/> and their indices, sorted (TopkBackward0).</summary>
+    /// <exception cref="ArgumentException"><paramref name="k"/> is negative or larger than the dim.</exception>
+    public (Tensor values, Tensor indices) topk(long k, long dim = -1, bool largest = true, bool sorted = true) =>
+        Sorting.Topk(this, k, dim, largest, sorted);
+
+    /// <summary>The running maximum along <paramref name="dim"/> and the indices it came from (CummaxBackward0).</summary>
+    public (Tensor values, Tensor indices) cummax(long dim) => Sorting.CumMaxMin(this, dim, true);
+
+    /// <summary>The running minimum along <paramref name="dim"/> and the indices it came from (CumminBackward0).</summary>
+    public (Tensor values, Tensor indices) cummin(long dim) => Sorting.CumMaxMin(this, dim, false);
+}

@@ -47,3 +47,30 @@ public static partial class torch
     /// <summary>Swaps two dims of <paramref name="input"/> (TransposeBackward0).</summary>
     public static Tensor swapdims(Tensor input, long dim0, long dim1) => input.transpose(dim0, dim1);
 }
+
+public static partial class torch
+{
+    // ---- sorting and scans --------------------------------------------------------------------------------------
+
+    /// <summary>Sorted values and indices of <paramref name="input"/> along <paramref name="dim"/> (SortBackward0; stable).</summary>
+    public static (Tensor values, Tensor indices) sort(Tensor input, long dim = -1, bool descending = false) => input.sort(dim, descending);
+
+    /// <summary>The stable sort overload (SortBackward1).</summary>
+    public static (Tensor values, Tensor indices) sort(Tensor input, bool stable, long dim = -1, bool descending = false) => input.sort(stable, dim, descending);
+
+    /// <summary>The indices that sort <paramref name="input"/> along <paramref name="dim"/>.</summary>
+    public static Tensor argsort(Tensor input, long dim = -1, bool descending = false) => input.argsort(dim, descending);
+
+    /// <summary><paramref name="input"/> sorted along dim 0.</summary>
+    public static Tensor msort(Tensor input) => input.msort();
+
+    /// <summary>The <paramref name="k"/> largest (or smallest) elements of <paramref name="input"/> and their indices (TopkBackward0).</summary>
+    public static (Tensor values, Tensor indices) topk(Tensor input, long k, long dim = -1, bool largest = true, bool sorted = true) =>
+        input.topk(k, dim, largest, sorted);
+
+    /// <summary>The running maximum of <paramref name="input"/> along <paramref name="dim"/> (CummaxBackward0).</summary>
+    public static (Tensor values, Tensor indices) cummax(Tensor input, long dim) => input.cummax(dim);
+
+    /// <summary>The running minimum of <paramref name="input"/> along <paramref name="dim"/> (CumminBackward0).</summary>
+    public static (Tensor values, Tensor indices) cummin(Tensor input, long dim) => input.cummin(dim);
+}

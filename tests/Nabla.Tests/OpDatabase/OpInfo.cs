@@ -288,6 +288,22 @@ public static class OpDb
         new("movedim_multi", a => a[0].movedim(new long[] { 0, 1 }, new long[] { 2, 0 }), "PermuteBackward0", new[] { "2x3x4", "2x4x3T" }),
         new("swapaxes", a => a[0].swapaxes(0, 2), "TransposeBackward0", Cube),
         new("swapdims", a => a[0].swapdims(-1, 0), "TransposeBackward0", new[] { "2x3", "3x2T" }),
+        // everyday ops of issue 12: sorting and scans (gather through the indices checks them against PyTorch's)
+        new("sort", a => a[0].sort().values, "SortBackward0", new[] { "2x3x4", "2x4x3T", "4x3S", "[]", "2x0" }),
+        new("sort_dim0_desc", a => a[0].sort(0, descending: true).values, "SortBackward0", new[] { "3x4", "4x3T", "5" }),
+        new("sort_stable", a => a[0].sort(stable: true, dim: 1).values, "SortBackward1", new[] { "2x3x4", "2x4x3T" }),
+        new("sort_indices", a => a[0].gather(1, a[0].sort(1, descending: true).indices), "GatherBackward0", new[] { "2x3x4", "4x3S" }),
+        new("argsort", a => a[0].gather(-1, a[0].argsort()), "GatherBackward0", new[] { "2x3x4", "2x4x3T", "2x0" }),
+        new("msort", a => a[0].msort(), "SortBackward0", new[] { "4x3", "3x4T" }),
+        new("topk", a => a[0].topk(2).values, "TopkBackward0", new[] { "2x3x4", "2x4x3T", "4x3S" }),
+        new("topk_smallest_dim0", a => a[0].topk(3, 0, largest: false).values, "TopkBackward0", new[] { "4x3", "3x4T", "5" }),
+        new("topk_0d", a => a[0].topk(1, 0).values, "TopkBackward0", new[] { "[]" }),
+        new("topk_k0", a => a[0].topk(0).values, "TopkBackward0", new[] { "2x3" }),
+        new("topk_indices", a => a[0].gather(1, a[0].topk(2, 1).indices), "GatherBackward0", new[] { "2x3x4", "2x4x3T" }),
+        new("cummax", a => a[0].cummax(1).values, "CummaxBackward0", new[] { "2x3x4", "2x4x3T", "4x3S", "2x0" }),
+        new("cummax_0d", a => a[0].cummax(0).values, "CummaxBackward0", new[] { "[]", "5" }),
+        new("cummin", a => a[0].cummin(-1).values, "CumminBackward0", new[] { "2x3x4", "2x4x3T", "4x3S" }),
+        new("cummax_indices", a => a[0].gather(0, a[0].cummax(0).indices), "GatherBackward0", new[] { "4x3", "3x4T" }),
     };
 
     /// <summary>The op named <paramref name="name"/>.</summary>
