@@ -85,3 +85,33 @@ public sealed partial class Tensor
     /// <summary>The running minimum along <paramref name="dim"/> and the indices it came from (CumminBackward0).</summary>
     public (Tensor values, Tensor indices) cummin(long dim) => Sorting.CumMaxMin(this, dim, false);
 }
+
+public sealed partial class Tensor
+{
+    // ---- elementwise --------------------------------------------------------------------------------------------
+
+    /// <summary>log(exp(this) + exp(other)), computed without overflow (LogaddexpBackward0).</summary>
+    public Tensor logaddexp(Tensor other) => Pointwise.Logaddexp(this, other);
+
+    /// <summary>this + weight * (end - this) (LerpBackward0).</summary>
+    public Tensor lerp(Tensor end, double weight) => Pointwise.Lerp(this, end, weight);
+
+    /// <summary>this + weight * (end - this), elementwise weights (LerpBackward1).</summary>
+    public Tensor lerp(Tensor end, Tensor weight) => Pointwise.Lerp(this, end, weight);
+
+    /// <summary>this + value * tensor1 * tensor2 (AddcmulBackward0).</summary>
+    public Tensor addcmul(Tensor tensor1, Tensor tensor2, Scalar? value = null) => Pointwise.Addcmul(this, tensor1, tensor2, value ?? 1);
+
+    /// <summary>this + value * tensor1 / tensor2 (AddcdivBackward0).</summary>
+    /// <exception cref="InvalidOperationException">Both tensors are integer (PyTorch's removed integer addcdiv).</exception>
+    public Tensor addcdiv(Tensor tensor1, Tensor tensor2, Scalar? value = null) => Pointwise.Addcdiv(this, tensor1, tensor2, value ?? 1);
+
+    /// <summary>A bool tensor, true where the element is NaN.</summary>
+    public Tensor isnan() => Pointwise.IsNan(this);
+
+    /// <summary>A bool tensor, true where the element is infinite.</summary>
+    public Tensor isinf() => Pointwise.IsInf(this);
+
+    /// <summary>A bool tensor, true where the element is finite.</summary>
+    public Tensor isfinite() => Pointwise.IsFinite(this);
+}

@@ -74,3 +74,32 @@ public static partial class torch
     /// <summary>The running minimum of <paramref name="input"/> along <paramref name="dim"/> (CumminBackward0).</summary>
     public static (Tensor values, Tensor indices) cummin(Tensor input, long dim) => input.cummin(dim);
 }
+
+public static partial class torch
+{
+    // ---- elementwise --------------------------------------------------------------------------------------------
+
+    /// <summary>log(exp(input) + exp(other)) (LogaddexpBackward0).</summary>
+    public static Tensor logaddexp(Tensor input, Tensor other) => input.logaddexp(other);
+
+    /// <summary>input + weight * (end - input) (LerpBackward0).</summary>
+    public static Tensor lerp(Tensor input, Tensor end, double weight) => input.lerp(end, weight);
+
+    /// <summary>input + weight * (end - input), elementwise weights (LerpBackward1).</summary>
+    public static Tensor lerp(Tensor input, Tensor end, Tensor weight) => input.lerp(end, weight);
+
+    /// <summary>input + value * tensor1 * tensor2 (AddcmulBackward0).</summary>
+    public static Tensor addcmul(Tensor input, Tensor tensor1, Tensor tensor2, Scalar? value = null) => input.addcmul(tensor1, tensor2, value);
+
+    /// <summary>input + value * tensor1 / tensor2 (AddcdivBackward0).</summary>
+    public static Tensor addcdiv(Tensor input, Tensor tensor1, Tensor tensor2, Scalar? value = null) => input.addcdiv(tensor1, tensor2, value);
+
+    /// <summary>True where <paramref name="input"/> is NaN.</summary>
+    public static Tensor isnan(Tensor input) => input.isnan();
+
+    /// <summary>True where <paramref name="input"/> is infinite.</summary>
+    public static Tensor isinf(Tensor input) => input.isinf();
+
+    /// <summary>True where <paramref name="input"/> is finite.</summary>
+    public static Tensor isfinite(Tensor input) => input.isfinite();
+}

@@ -20,6 +20,8 @@ public class MetaDeviceTests
         "repeat_interleave", "repeat_interleave_dim", "repeat_interleave_neg_dim", "trace", "tril", "tril_k", "tril_neg_k", "triu", "triu_k", "triu_neg_k",
         // issue 12 sort/topk/cummax/cummin: forward primitives run on meta; the backward scatter does not yet
         "argsort", "cummax", "cummax_0d", "cummax_indices", "cummin", "msort", "sort", "sort_dim0_desc", "sort_indices", "sort_stable", "topk", "topk_indices", "topk_k0", "topk_smallest_dim0",
+        // issue 12 elementwise composites over binary ops with broadcasting / where
+        "addcdiv", "addcmul", "lerp_scalar", "lerp_tensor", "logaddexp",
     };
 
     /// <summary>A meta tensor with <paramref name="t"/>'s shape, strides, offset, dtype and requires_grad.</summary>

@@ -304,6 +304,15 @@ public static class OpDb
         new("cummax_0d", a => a[0].cummax(0).values, "CummaxBackward0", new[] { "[]", "5" }),
         new("cummin", a => a[0].cummin(-1).values, "CumminBackward0", new[] { "2x3x4", "2x4x3T", "4x3S" }),
         new("cummax_indices", a => a[0].gather(0, a[0].cummax(0).indices), "GatherBackward0", new[] { "4x3", "3x4T" }),
+        // everyday ops of issue 12: elementwise composites
+        new("logaddexp", a => a[0].logaddexp(a[1]), "LogaddexpBackward0", Binary),
+        new("lerp_scalar", a => a[0].lerp(a[1], 0.25), "LerpBackward0", new[] { "2x3,2x3", "2x3,3", "3x2T,3x2", "[],2x3", "0x3,3" }),
+        new("lerp_scalar_high", a => a[0].lerp(a[1], 0.75), "LerpBackward0", new[] { "2x3,2x3", "3x2T,3x2" }),
+        new("lerp_tensor", a => a[0].lerp(a[1], a[2]), "LerpBackward1", new[] { "2x3,2x3,2x3p", "2x3,3,2x1p", "3x2T,3x2,[]p" }),
+        new("addcmul", a => a[0].addcmul(a[1], a[2]), "AddcmulBackward0", new[] { "2x3,2x3,2x3", "3,2x3,2x1", "3x2T,3x2,[]", "[],2x3,3" }),
+        new("addcmul_value", a => a[0].addcmul(a[1], a[2], value: 0.5), "AddcmulBackward0", new[] { "2x3,2x3,2x3", "3x2T,3x2,3x2S" }),
+        new("addcdiv", a => a[0].addcdiv(a[1], a[2]), "AddcdivBackward0", new[] { "2x3,2x3,2x3~", "3,2x3,2x1~", "3x2T,3x2,[]~" }),
+        new("addcdiv_value", a => a[0].addcdiv(a[1], a[2], value: -2), "AddcdivBackward0", new[] { "2x3,2x3,2x3~" }),
     };
 
     /// <summary>The op named <paramref name="name"/>.</summary>
