@@ -18,6 +18,15 @@ public sealed class AccumulateGrad : Node
 
     static long s_stolen;
 
+    /// <summary>register_post_accumulate_grad_hook hooks: called with the leaf after its .grad was updated.</summary>
+    internal List<Action<Tensor>>? PostAccumulateHooks;
+
+    void RunPostAccumulateHooks()
+    {
+        if (PostAccumulateHooks is null) return;
+        foreach (var hook in PostAccumulateHooks.ToArray()) hook(variable);
+    }
+
     /// <summary>How many gradients became <c>.grad</c> without a copy so far (diagnostics and tests).</summary>
     internal static long StolenCount => Interlocked.Read(ref s_stolen);
 
@@ -47,11 +56,13 @@ public sealed class AccumulateGrad : Node
                     g._ownedGrad = true;    // Note [Owned gradients]
                     leaf._grad = g;
                     Interlocked.Increment(ref s_stolen);
+                    RunPostAccumulateHooks();
                     return System.Array.Empty<Tensor?>();
                 }
             }
         }
         Accumulate(variable, g);
+        RunPostAccumulateHooks();
         return System.Array.Empty<Tensor?>();
     }
 
@@ -72,7 +83,15 @@ public sealed class AccumulateGrad : Node
                 // the same tensor to both inputs) or with the caller, so the first one is copied unless the graph
                 // itself is being built for a higher-order derivative.
                 // Note [Dispose scopes]: .grad outlives the step, so no dispose scope may capture it.
-                if (GradMode.IsEnabled) target._grad = grad.DetachFromDisposeScope();
+                // With create_graph PyTorch copies too (clone_obey_contract: empty_strided(...).copy_(grad), so the
+                // new .grad has grad_fn CopyBackwards): x.grad and y.grad of (x + y).backward(g, create_graph) are
+                // two tensors, and zeroing one does not zero the other.
+                if (GradMode.IsEnabled)
+                {
+                    var copy = Tensor.Empty(target._dtype, target._shape);
+                    copy.copy_(grad);
+                    target._grad = copy.DetachFromDisposeScope();
+                }
                 else
                 {
                     var owned = grad.detach().clone().DetachFromDisposeScope();

@@ -56,6 +56,18 @@ internal static class Autograd
     }
 
     /// <summary>
+    /// After an in-place op gave <paramref name="t"/> a new grad_fn: a retain_grad() on it follows to the new node
+    /// (it reports the gradient of the newest version, as PyTorch moves its retains_grad hook), while tensor hooks
+    /// stay with the old node (they see the old version's gradient).
+    /// </summary>
+    public static void MoveRetainsGrad(Tensor t, Node? oldFn, int oldNr)
+    {
+        if (!t._retainsGrad || ReferenceEquals(oldFn, t._gradFn)) return;
+        oldFn?.RetainGradTensors?.Remove(oldNr);
+        (t._gradFn!.RetainGradTensors ??= new())[t._outputNr] = new WeakReference<Tensor>(t);
+    }
+
+    /// <summary>
     /// Checks that an in-place op may write to <paramref name="self"/> and bumps its version. Call before writing.
     /// </summary>
     public static void CheckInplace(Tensor self)

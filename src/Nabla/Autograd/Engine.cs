@@ -18,7 +18,8 @@ internal sealed class Engine
     readonly PriorityQueue<Node, long> _ready = new();
     readonly Stack<Node> _stack = new();
     readonly List<Node> _executed = new();
-    Dictionary<Edge, int>? _captureIndex;
+    Dictionary<Edge, List<int>>? _captureIndex;
+    bool _filtered;     // only nodes on a path to the given inputs run (PyTorch's non-empty exec_info)
     Tensor?[]? _captured;
     bool _busy;
     bool _allowSteal;   // Note [Stealing gradients]: no create_graph, no capture
@@ -29,6 +30,7 @@ internal sealed class Engine
         public Tensor?[]? Buffer;
         public bool Needed = true;
         public bool ReachesTarget;   // a captured edge is reachable from (or at) this node
+        public bool IsCapture;       // autograd.grad takes a gradient at one of this node's outputs
     }
 
     static Engine Acquire()
@@ -48,6 +50,7 @@ internal sealed class Engine
         _executed.Clear();
         _captureIndex = null;
         _captured = null;
+        _filtered = false;
         _busy = false;
     }
 
@@ -110,13 +113,24 @@ internal sealed class Engine
             }
         }
 
-        // 2. With explicit inputs, run only nodes from which a captured edge is reachable.
+        // 2. With explicit inputs, run only nodes from which one of them is reachable (Note [Engine]). autograd.grad
+        // captures the gradient arriving at each input's edge; backward(inputs:) runs the inputs' nodes themselves
+        // (AccumulateGrad, or the retain_grad of a non-leaf input) and nothing beyond them.
         if (captureEdges is not null)
         {
-            _captureIndex = new Dictionary<Edge, int>();
-            for (int i = 0; i < captureEdges.Length; i++) _captureIndex.TryAdd(captureEdges[i], i);
-            _captured = new Tensor?[captureEdges.Length];
-            MarkNeeded(captureEdges);
+            _filtered = true;
+            if (!accumulateCaptured)
+            {
+                _captureIndex = new Dictionary<Edge, List<int>>();
+                for (int i = 0; i < captureEdges.Length; i++)
+                {
+                    if (!_captureIndex.TryGetValue(captureEdges[i], out var slots))
+                        _captureIndex.Add(captureEdges[i], slots = new List<int>());
+                    slots.Add(i);
+                }
+                _captured = new Tensor?[captureEdges.Length];
+            }
+            MarkNeeded(captureEdges, accumulateCaptured);
         }
 
         // 3. Seed the roots' buffers.
@@ -149,8 +163,8 @@ internal sealed class Engine
                 long serialBefore = Storage.CurrentSerial;
                 bool hooks = node.HasAnyHooks;
                 if (hooks) foreach (var g in buffer) if (g is not null) g._gradExclusive = false;
-                Tensor?[] inputsGrads = Evaluate(node, buffer, state.Needed, captureEdges is not null, accumulateCaptured);
-                if (!keepGraph) _executed.Add(node);
+                Tensor?[] inputsGrads = Evaluate(node, buffer, state, out bool ran);
+                if (!keepGraph && ran) _executed.Add(node);
                 // Note [Stealing gradients]: which results only the engine can reach.
                 bool trusted = _allowSteal && !hooks && node is not CustomFunctionNode;
 
@@ -175,21 +189,10 @@ internal sealed class Engine
 
         if (!keepGraph)
             foreach (var n in _executed) n.ReleaseVariables();
-
-        if (captureEdges is not null && accumulateCaptured && captureTensors is not null)
-        {
-            using var _ = new GradModeScope(createGraph);
-            for (int i = 0; i < captureEdges.Length; i++)
-            {
-                var g = _captured![i];
-                var target = captureTensors[i];
-                if (g is not null && target._gradFn is not null) AccumulateGrad.Accumulate(target, g);
-            }
-        }
         return _captured;
     }
 
-    void MarkNeeded(Edge[] captureEdges)
+    void MarkNeeded(Edge[] captureEdges, bool accumulate)
     {
         var targets = new HashSet<Node>(ReferenceEqualityComparer.Instance);
         foreach (var e in captureEdges)
@@ -221,8 +224,9 @@ internal sealed class Engine
                     if (e.Node is not null && _states[e.Node].ReachesTarget) { childReaches = true; break; }
                 bool isTarget = targets.Contains(n);
                 var state = _states[n];
-                state.Needed = childReaches || (n is AccumulateGrad && isTarget);
+                state.Needed = childReaches || (accumulate && isTarget);
                 state.ReachesTarget = childReaches || isTarget;
+                state.IsCapture = isTarget && !accumulate;
             }
         }
     }
@@ -300,45 +304,32 @@ internal sealed class Engine
         return true;
     }
 
-    Tensor?[] Evaluate(Node node, Tensor?[] grads, bool needed, bool capturing, bool accumulateCaptured)
+    // Note [Hooks on skipped nodes]
+    // As PyTorch's evaluate_function: with explicit inputs, a node on no path to them is not evaluated at all (no
+    // hook runs). A node autograd.grad captures at but need not run gets its tensor hooks (and retain_grad) called,
+    // then the capture; its node pre-hooks, its function and its post hooks do not run. A node that runs is captured
+    // at before any hook. Tensor hooks see null for an output that got no gradient (a hook on an unused unbind()
+    // output), as PyTorch passes None.
+    Tensor?[] Evaluate(Node node, Tensor?[] grads, NodeState state, out bool ran)
     {
-        // Tensor hooks registered on the outputs of this node, then retain_grad (always last), then node pre-hooks.
-        if (node.TensorPreHooks is not null)
+        ran = false;
+        if (_filtered && !state.Needed)
         {
-            foreach (var (outputNr, hook) in node.TensorPreHooks)
-            {
-                var g = grads[outputNr];
-                if (g is null) continue;
-                var replaced = hook(g);
-                if (replaced is not null) grads[outputNr] = replaced;
-            }
+            if (!state.IsCapture) return System.Array.Empty<Tensor?>();
+            grads = RunTensorPreHooks(node, grads);
+            Capture(node, grads);
+            return System.Array.Empty<Tensor?>();
         }
-        if (node.RetainGradTensors is not null)
-        {
-            foreach (var (outputNr, weak) in node.RetainGradTensors)
-            {
-                var g = grads[outputNr];
-                if (g is null || !weak.TryGetTarget(out var t)) continue;
-                AccumulateRetained(t, g);
-            }
-        }
+        if (state.IsCapture) Capture(node, grads);
+        grads = RunTensorPreHooks(node, grads);
         grads = node.RunPreHooks(grads);
-
-        if (capturing && _captureIndex is not null)
-        {
-            for (int i = 0; i < grads.Length; i++)
-            {
-                if (grads[i] is null) continue;
-                if (_captureIndex.TryGetValue(new Edge(node, i), out int slot))
-                    _captured![slot] = _captured[slot] is null ? grads[i] : _captured[slot]! + grads[i]!;
-            }
-            if (node is AccumulateGrad && !accumulateCaptured) return System.Array.Empty<Tensor?>();
-        }
-        if (!needed) return System.Array.Empty<Tensor?>();
+        ran = true;
 
         bool any = false;
         foreach (var g in grads) any |= g is not null;
-        if (!any) return System.Array.Empty<Tensor?>();
+        // Built-in backward rules are skipped when no gradient reached the node; a custom Function still runs (it
+        // receives zeros, or nulls after set_materialize_grads(false)), as PyTorch runs every ready node.
+        if (!any && node is not CustomFunctionNode) return System.Array.Empty<Tensor?>();
 
         var result = node.Apply(grads);
         if (result.Length != node.NextEdges.Length && node is not AccumulateGrad)
@@ -348,9 +339,45 @@ internal sealed class Engine
         return result;
     }
 
+    /// <summary>Tensor hooks registered on the outputs of <paramref name="node"/>, then retain_grad (always last).</summary>
+    static Tensor?[] RunTensorPreHooks(Node node, Tensor?[] grads)
+    {
+        if (node.TensorPreHooks is not null)
+        {
+            // A copy: a hook may register or remove hooks while it runs.
+            foreach (var (outputNr, hook) in node.TensorPreHooks.ToArray())
+            {
+                if (outputNr >= grads.Length) continue;
+                var replaced = hook(grads[outputNr]!);
+                if (replaced is not null) grads[outputNr] = replaced;
+            }
+        }
+        if (node.RetainGradTensors is not null)
+        {
+            foreach (var (outputNr, weak) in node.RetainGradTensors)
+            {
+                if (outputNr >= grads.Length) continue;
+                var g = grads[outputNr];
+                if (g is null || !weak.TryGetTarget(out var t)) continue;
+                AccumulateRetained(t, g);
+            }
+        }
+        return grads;
+    }
+
+    void Capture(Node node, Tensor?[] grads)
+    {
+        for (int i = 0; i < grads.Length; i++)
+        {
+            if (grads[i] is null) continue;
+            if (_captureIndex!.TryGetValue(new Edge(node, i), out var slots))
+                foreach (int slot in slots) _captured![slot] = grads[i];
+        }
+    }
+
     static void AccumulateRetained(Tensor t, Tensor g)
     {
-        if (t._grad is null) t._grad = (GradMode.IsEnabled ? g : g.detach().clone()).DetachFromDisposeScope();
+        if (t._grad is null) t._grad = g.clone().DetachFromDisposeScope();   // PyTorch clones (contiguous)
         else t._grad = (t._grad + g).DetachFromDisposeScope();
     }
 }

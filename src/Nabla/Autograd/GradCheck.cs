@@ -32,12 +32,14 @@ namespace Nabla
             /// <returns>True when every Jacobian matches.</returns>
             /// <exception cref="GradcheckError">A check failed and <paramref name="raise_exception"/> is set; the message
             /// starts <c>Jacobian mismatch for output i with respect to input j,</c> as PyTorch's.</exception>
+            /// <param name="nondet_tol">Tolerance for nondeterminism between two backward passes.</param>
+            /// <param name="fast_mode">Check v^T J u for random u, v instead of whole Jacobians.</param>
             public static bool gradcheck(Func<Tensor[], Tensor> fn, Tensor[] inputs, double eps = 1e-6, double atol = 1e-5,
-                double rtol = 1e-3, bool raise_exception = true) =>
-                gradcheck(args => new[] { fn(args) }, inputs, eps, atol, rtol, raise_exception);
+                double rtol = 1e-3, bool raise_exception = true, double nondet_tol = 0.0, bool fast_mode = false) =>
+                gradcheck(args => new[] { fn(args) }, inputs, eps, atol, rtol, raise_exception, nondet_tol, fast_mode);
 
             /// <summary>
-            /// <see cref="gradcheck(Func{Tensor[], Tensor}, Tensor[], double, double, double, bool)"/> for a function
+            /// <see cref="gradcheck(Func{Tensor[], Tensor}, Tensor[], double, double, double, bool, double, bool)"/> for a function
             /// with several outputs (outputs that do not require grad must have a zero numerical Jacobian).
             /// </summary>
             /// <param name="fn">The function to check; it receives <paramref name="inputs"/>.</param>
@@ -46,13 +48,18 @@ namespace Nabla
             /// <param name="atol">Absolute tolerance.</param>
             /// <param name="rtol">Relative tolerance (relative to the numerical value).</param>
             /// <param name="raise_exception">Throw <see cref="GradcheckError"/> on failure (else return false).</param>
+            /// <param name="nondet_tol">Tolerance for nondeterminism: how far two backward passes with the same
+            /// grad_output may differ (0: bitwise equal).</param>
+            /// <param name="fast_mode">PyTorch's fast mode: compare v^T J u for random unit vectors u, v (one directional
+            /// derivative per input, one backward per output) instead of whole Jacobians.</param>
             /// <returns>True when every Jacobian matches.</returns>
             public static bool gradcheck(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, double eps = 1e-6, double atol = 1e-5,
-                double rtol = 1e-3, bool raise_exception = true)
+                double rtol = 1e-3, bool raise_exception = true, double nondet_tol = 0.0, bool fast_mode = false)
             {
                 try
                 {
-                    GradCheck.Run(fn, inputs, eps, atol, rtol);
+                    if (fast_mode) GradCheck.RunFast(fn, inputs, eps, atol, rtol, nondet_tol);
+                    else GradCheck.Run(fn, inputs, eps, atol, rtol, nondet_tol);
                     return true;
                 }
                 catch (GradcheckError) when (!raise_exception)
@@ -62,7 +69,7 @@ namespace Nabla
             }
 
             /// <summary>
-            /// Checks second derivatives, as <c>torch.autograd.gradgradcheck</c>: runs <see cref="gradcheck(Func{Tensor[], Tensor[]}, Tensor[], double, double, double, bool)"/>
+            /// Checks second derivatives, as <c>torch.autograd.gradgradcheck</c>: runs <see cref="gradcheck(Func{Tensor[], Tensor[]}, Tensor[], double, double, double, bool, double, bool)"/>
             /// on the function <c>(inputs, v) -> autograd.grad(fn(inputs), inputs, v, create_graph: true)</c>, so the
             /// gradient of (gradient · v) is compared with finite differences, with respect to the inputs and to v.
             /// </summary>
@@ -73,13 +80,16 @@ namespace Nabla
             /// <param name="atol">Absolute tolerance.</param>
             /// <param name="rtol">Relative tolerance (relative to the numerical value).</param>
             /// <param name="raise_exception">Throw <see cref="GradcheckError"/> on failure (else return false).</param>
+            /// <param name="nondet_tol">Tolerance for nondeterminism between two backward passes.</param>
+            /// <param name="fast_mode">Check v^T J u for random u, v instead of whole Jacobians.</param>
             /// <returns>True when every second-order Jacobian matches.</returns>
             public static bool gradgradcheck(Func<Tensor[], Tensor> fn, Tensor[] inputs, Tensor[]? grad_outputs = null,
-                double eps = 1e-6, double atol = 1e-5, double rtol = 1e-3, bool raise_exception = true) =>
-                gradgradcheck(args => new[] { fn(args) }, inputs, grad_outputs, eps, atol, rtol, raise_exception);
+                double eps = 1e-6, double atol = 1e-5, double rtol = 1e-3, bool raise_exception = true, double nondet_tol = 0.0,
+                bool fast_mode = false) =>
+                gradgradcheck(args => new[] { fn(args) }, inputs, grad_outputs, eps, atol, rtol, raise_exception, nondet_tol, fast_mode);
 
             /// <summary>
-            /// <see cref="gradgradcheck(Func{Tensor[], Tensor}, Tensor[], Tensor[], double, double, double, bool)"/> for a
+            /// <see cref="gradgradcheck(Func{Tensor[], Tensor}, Tensor[], Tensor[], double, double, double, bool, double, bool)"/> for a
             /// function with several outputs.
             /// </summary>
             /// <param name="fn">The function to check; it receives <paramref name="inputs"/>.</param>
@@ -89,9 +99,12 @@ namespace Nabla
             /// <param name="atol">Absolute tolerance.</param>
             /// <param name="rtol">Relative tolerance (relative to the numerical value).</param>
             /// <param name="raise_exception">Throw <see cref="GradcheckError"/> on failure (else return false).</param>
+            /// <param name="nondet_tol">Tolerance for nondeterminism between two backward passes.</param>
+            /// <param name="fast_mode">Check v^T J u for random u, v instead of whole Jacobians.</param>
             /// <returns>True when every second-order Jacobian matches.</returns>
             public static bool gradgradcheck(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, Tensor[]? grad_outputs = null,
-                double eps = 1e-6, double atol = 1e-5, double rtol = 1e-3, bool raise_exception = true)
+                double eps = 1e-6, double atol = 1e-5, double rtol = 1e-3, bool raise_exception = true, double nondet_tol = 0.0,
+                bool fast_mode = false)
             {
                 Tensor[] v;
                 if (grad_outputs is null)
@@ -136,7 +149,7 @@ namespace Nabla
                 var all = new Tensor[numInputs + numOutputs];
                 inputs.CopyTo(all, 0);
                 v.CopyTo(all, numInputs);
-                return gradcheck(GradOfGrad, all, eps, atol, rtol, raise_exception);
+                return gradcheck(GradOfGrad, all, eps, atol, rtol, raise_exception, nondet_tol, fast_mode);
             }
         }
     }
@@ -156,7 +169,7 @@ namespace Nabla.Autograd
     /// <summary>The slow-mode gradient checker behind <c>torch.autograd.gradcheck</c> (Note [Gradcheck]).</summary>
     internal static class GradCheck
     {
-        public static void Run(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, double eps, double atol, double rtol)
+        public static void Run(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, double eps, double atol, double rtol, double nondetTol)
         {
             var diffIndices = CheckInputs(inputs);
             var funcOut = fn(inputs);
@@ -189,9 +202,7 @@ namespace Nabla.Autograd
                 var second = AnalyticalJacobian(o, diffInputs, out _);
                 if (!sizesOk) throw new GradcheckError("Analytical gradient has incorrect size");
                 for (int j = 0; j < diffInputs.Length; j++)
-                    if (!first[j].AsSpan().SequenceEqual(second[j]))
-                        throw new GradcheckError(
-                            "Backward is not reentrant, i.e., running backward with same input and grad_output multiple times gives different values, although analytical gradient matches numerical gradient.The tolerance for nondeterminism was 0.0.");
+                    if (!WithinNondetTol(first[j], second[j], nondetTol)) throw NotReentrant(nondetTol);
                 for (int j = 0; j < diffInputs.Length; j++)
                 {
                     var a = first[j];
@@ -208,6 +219,110 @@ namespace Nabla.Autograd
                 i++;
             }
             CheckBackwardMultipliesByGradOutput(outputs, diffInputs);
+        }
+
+        static bool WithinNondetTol(double[] a, double[] b, double tol)
+        {
+            for (int i = 0; i < a.Length; i++)
+                if (!(Math.Abs(a[i] - b[i]) <= tol) && a[i] != b[i]) return false;
+            return true;
+        }
+
+        static GradcheckError NotReentrant(double tol) => new(
+            "Backward is not reentrant, i.e., running backward with same input and grad_output multiple times gives different values, although analytical gradient matches numerical gradient.The tolerance for nondeterminism was " +
+            tol.ToString("0.0###############", System.Globalization.CultureInfo.InvariantCulture) + ".");
+
+        // Note [Fast gradcheck]
+        // PyTorch's fast mode (gradcheck.py, _fast_gradcheck): for each differentiable input j a random unit vector u_j
+        // of its size and for each output k a random unit vector v_k. Numerically, the directional derivative
+        // (f(x + eps u_j) - f(x - eps u_j)) / 2eps projected on v_k; analytically, autograd.grad(out_k, inputs, v_k)
+        // projected on u_j. The two scalars v_k^T J_kj u_j must be allclose; backward is run twice (nondet_tol).
+        public static void RunFast(Func<Tensor[], Tensor[]> fn, Tensor[] inputs, double eps, double atol, double rtol, double nondetTol)
+        {
+            var diffIndices = CheckInputs(inputs);
+            var funcOut = fn(inputs);
+            bool anyDiff = false;
+            foreach (var o in funcOut) anyDiff |= o.requires_grad;
+            if (!anyDiff)
+            {
+                Run(fn, inputs, eps, atol, rtol, nondetTol);   // only the zero numerical gradient is checked
+                return;
+            }
+            var u = new double[diffIndices.Length][];
+            for (int j = 0; j < u.Length; j++) u[j] = RandomUnit((int)inputs[diffIndices[j]].numel());
+            var v = new double[funcOut.Length][];
+            for (int k = 0; k < v.Length; k++) v[k] = RandomUnit((int)funcOut[k].numel());
+
+            var numerical = new double[diffIndices.Length, funcOut.Length];
+            for (int j = 0; j < diffIndices.Length; j++)
+            {
+                var x = inputs[diffIndices[j]];
+                int n = (int)x.numel();
+                var offsets = new int[n];
+                var orig = new double[n];
+                for (int r = 0; r < n; r++) { offsets[r] = StorageOffset(x, r); orig[r] = Read(x, offsets[r]); }
+                for (int r = 0; r < n; r++) Write(x, offsets[r], orig[r] - eps * u[j][r]);
+                var outA = Evaluate(fn, inputs);
+                for (int r = 0; r < n; r++) Write(x, offsets[r], orig[r] + eps * u[j][r]);
+                var outB = Evaluate(fn, inputs);
+                for (int r = 0; r < n; r++) Write(x, offsets[r], orig[r]);
+                if (outA.Length != funcOut.Length || outB.Length != funcOut.Length)
+                    throw new GradcheckError("Expected `func` to return the same number of outputs when inputs are perturbed");
+                for (int k = 0; k < funcOut.Length; k++)
+                {
+                    int cols = (int)funcOut[k].numel();
+                    if (outA[k].Length != cols || outB[k].Length != cols)
+                        throw new GradcheckError(
+                            $"Expected `func` to return outputs with the same dtype and shape when inputs are perturbed by eps, but got: shapes {ShapeUtil.SizeString(funcOut[k]._shape)} differ.");
+                    double dot = 0;
+                    for (int c = 0; c < cols; c++) dot += v[k][c] * (outB[k][c] - outA[k][c]) / (2 * eps);
+                    numerical[j, k] = dot;
+                }
+            }
+
+            var diffInputs = new Tensor[diffIndices.Length];
+            for (int j = 0; j < diffIndices.Length; j++) diffInputs[j] = inputs[diffIndices[j]];
+            var outputs = new List<Tensor>();
+            for (int i = 0, k = 0; k < funcOut.Length; k++)
+            {
+                var o = funcOut[k];
+                if (!o.requires_grad)
+                {
+                    for (int j = 0; j < diffIndices.Length; j++)
+                        if (numerical[j, k] != 0) throw new GradcheckError("Numerical gradient for function expected to be zero");
+                    continue;
+                }
+                outputs.Add(o);
+                var vk = torch.tensor(v[k], o.shape, o.dtype);
+                var first = torch.autograd.grad(new[] { o }, diffInputs, new Tensor?[] { vk }, retain_graph: true, allow_unused: true);
+                var second = torch.autograd.grad(new[] { o }, diffInputs, new Tensor?[] { vk }, retain_graph: true, allow_unused: true);
+                for (int j = 0; j < diffInputs.Length; j++)
+                {
+                    var a1 = first[j]?.ToDoubleArray() ?? new double[diffInputs[j].numel()];
+                    var a2 = second[j]?.ToDoubleArray() ?? new double[diffInputs[j].numel()];
+                    if (a1.Length != u[j].Length) throw new GradcheckError("Analytical gradient has incorrect size");
+                    if (!WithinNondetTol(a1, a2, nondetTol)) throw NotReentrant(nondetTol);
+                    double analytical = 0;
+                    for (int r = 0; r < a1.Length; r++) analytical += a1[r] * u[j][r];
+                    double num = numerical[j, k];
+                    if (!AllClose(new[] { analytical }, new[] { num }, rtol, atol))
+                        throw new GradcheckError(
+                            $"Jacobian mismatch for output {i} with respect to input {j},\nnumerical:{num}\nanalytical:{analytical}\n\n" +
+                            "The above quantities relating the numerical and analytical jacobians are computed \nin fast mode. See: https://github.com/pytorch/pytorch/issues/53876 for more background \nabout fast mode.");
+                }
+                i++;
+            }
+            CheckBackwardMultipliesByGradOutput(outputs, diffInputs);
+        }
+
+        static double[] RandomUnit(int n)
+        {
+            var r = torch.rand(new long[] { n }, ScalarType.Float64).ToDoubleArray();
+            double norm = 0;
+            foreach (var x in r) norm += x * x;
+            norm = Math.Sqrt(norm);
+            if (norm > 0) for (int i = 0; i < r.Length; i++) r[i] /= norm;
+            return r;
         }
 
         static int[] CheckInputs(Tensor[] inputs)

@@ -20,6 +20,16 @@ internal static class GradMode
     internal static void EnterInference() => _inferenceDepth++;
 
     internal static void ExitInference() => _inferenceDepth--;
+
+    /// <summary>Turns inference mode off (inference_mode(false)) and returns the depth to restore.</summary>
+    internal static int SuspendInference()
+    {
+        int depth = _inferenceDepth;
+        _inferenceDepth = 0;
+        return depth;
+    }
+
+    internal static void RestoreInference(int depth) => _inferenceDepth = depth;
 }
 
 /// <summary>
@@ -30,14 +40,16 @@ public sealed class GradModeScope : IDisposable
 {
     readonly bool _previous;
     readonly bool _inference;
+    readonly int _suspendedDepth = -1;
     bool _disposed;
 
-    internal GradModeScope(bool enabled, bool inference = false)
+    internal GradModeScope(bool enabled, bool inference = false, bool suspendInference = false)
     {
         _previous = GradMode.IsEnabled;
         _inference = inference;
         GradMode.IsEnabled = enabled;
         if (inference) GradMode.EnterInference();
+        if (suspendInference) _suspendedDepth = GradMode.SuspendInference();
     }
 
     /// <summary>Restores the grad mode that was in force when the scope was created.</summary>
@@ -47,5 +59,6 @@ public sealed class GradModeScope : IDisposable
         _disposed = true;
         GradMode.IsEnabled = _previous;
         if (_inference) GradMode.ExitInference();
+        if (_suspendedDepth >= 0) GradMode.RestoreInference(_suspendedDepth);
     }
 }

@@ -82,17 +82,31 @@ public abstract class Node
     /// Registers a hook called with the gradients of this node's outputs before it runs; it may return
     /// replacements (or null to keep them).
     /// </summary>
-    public void register_prehook(Func<Tensor?[], Tensor?[]?> hook) => (_preHooks ??= new()).Add(hook);
+    /// <returns>A handle whose <c>remove()</c> unregisters the hook.</returns>
+    public RemovableHandle register_prehook(Func<Tensor?[], Tensor?[]?> hook)
+    {
+        var list = _preHooks ??= new();
+        list.Add(hook);
+        return new RemovableHandle(() => list.Remove(hook));
+    }
 
     /// <summary>
     /// Registers a hook called after the node ran, with (gradients of its inputs, gradients of its outputs); it may
     /// return replacement input gradients (or null to keep them).
     /// </summary>
-    public void register_hook(Func<Tensor?[], Tensor?[], Tensor?[]?> hook) => (_postHooks ??= new()).Add(hook);
+    /// <returns>A handle whose <c>remove()</c> unregisters the hook.</returns>
+    public RemovableHandle register_hook(Func<Tensor?[], Tensor?[], Tensor?[]?> hook)
+    {
+        var list = _postHooks ??= new();
+        list.Add(hook);
+        return new RemovableHandle(() => list.Remove(hook));
+    }
 
     /// <summary>Calls the backward function by hand on the given output gradients (as <c>grad_fn(grad)</c> in Python).</summary>
     public Tensor?[] call(params Tensor?[] gradOutputs)
     {
+        if (gradOutputs.Length != num_outputs)
+            throw new ArgumentException($"expected {num_outputs} arguments, got {gradOutputs.Length} instead");
         using var _ = new GradModeScope(GradMode.IsEnabled);
         return Apply(gradOutputs);
     }
@@ -100,7 +114,7 @@ public abstract class Node
     internal Tensor?[] RunPreHooks(Tensor?[] grads)
     {
         if (_preHooks is null) return grads;
-        foreach (var hook in _preHooks)
+        foreach (var hook in _preHooks.ToArray())   // a snapshot: hooks removed while running still run this time
         {
             var replaced = hook(grads);
             if (replaced is not null) grads = replaced;
@@ -111,7 +125,7 @@ public abstract class Node
     internal Tensor?[] RunPostHooks(Tensor?[] gradInputs, Tensor?[] gradOutputs)
     {
         if (_postHooks is null) return gradInputs;
-        foreach (var hook in _postHooks)
+        foreach (var hook in _postHooks.ToArray())
         {
             var replaced = hook(gradInputs, gradOutputs);
             if (replaced is not null) gradInputs = replaced;

@@ -16,7 +16,10 @@ public static partial class torch
     /// <summary>
     /// A scope in which results are inference tensors: not recorded, and not allowed in autograd later.
     /// </summary>
-    public static GradModeScope inference_mode(bool mode = true) => mode ? new(false, inference: true) : new(GradMode.IsEnabled);
+    /// <remarks>As c10::InferenceMode(false), <c>inference_mode(false)</c> turns inference mode off and grad mode on
+    /// inside the scope, also when nested in <c>inference_mode()</c>.</remarks>
+    public static GradModeScope inference_mode(bool mode = true) =>
+        mode ? new(false, inference: true) : new(true, suspendInference: true);
 
     /// <summary>Whether operations are recorded on this thread.</summary>
     public static bool is_grad_enabled() => GradMode.IsEnabled;
@@ -52,6 +55,8 @@ public static partial class torch
             {
                 var t = inputs[i];
                 if (!t.requires_grad) throw new InvalidOperationException("can't retain_grad on Tensor that has requires_grad=False");
+                // As PyTorch's run_backward: a non-leaf input gets retain_grad(), and its node runs (Note [Engine]).
+                if (t._gradFn is not null) t.retain_grad();
                 edges[i] = Autograd.Autograd.GradientEdge(t);
                 targets[i] = t;
             }
@@ -63,9 +68,21 @@ public static partial class torch
         /// <paramref name="inputs"/>, without touching any <c>.grad</c>.
         /// </summary>
         /// <returns>One gradient per input; null for an unused input when <paramref name="allow_unused"/>.</returns>
+        /// <param name="outputs">The differentiated outputs.</param>
+        /// <param name="inputs">The tensors to differentiate with respect to (non-empty).</param>
+        /// <param name="grad_outputs">The vectors of the vector-Jacobian product (null entries: ones for scalars).</param>
+        /// <param name="retain_graph">Keep saved tensors for another backward (default: <paramref name="create_graph"/>).</param>
+        /// <param name="create_graph">Record the backward computation for higher-order derivatives.</param>
+        /// <param name="allow_unused">Return null for inputs not used in the graph instead of failing.</param>
+        /// <param name="materialize_grads">Return zeros instead of null for unused inputs (implies <paramref name="allow_unused"/>).</param>
         public static Tensor?[] grad(IList<Tensor> outputs, IList<Tensor> inputs, IList<Tensor?>? grad_outputs = null,
-            bool? retain_graph = null, bool create_graph = false, bool allow_unused = false)
+            bool? retain_graph = null, bool create_graph = false, bool? allow_unused = null, bool materialize_grads = false)
         {
+            if (materialize_grads && allow_unused == false)
+                throw new ArgumentException(
+                    "Expected allow_unused to be True or not passed when materialize_grads=True, but got: allow_unused=False.");
+            bool allowUnused = allow_unused ?? materialize_grads;
+            if (inputs.Count == 0) throw new ArgumentException("grad requires non-empty inputs.");
             var (roots, grads) = PrepareRoots(outputs, grad_outputs, create_graph);
             var edges = new Edge[inputs.Count];
             for (int i = 0; i < inputs.Count; i++)
@@ -77,18 +94,95 @@ public static partial class torch
             var result = Engine.Execute(roots, grads, retain_graph ?? create_graph, create_graph, edges, null, accumulateCaptured: false)!;
             for (int i = 0; i < result.Length; i++)
             {
-                if (result[i] is null && !allow_unused)
+                if (result[i] is null && !allowUnused)
                     throw new InvalidOperationException(
                         "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.");
                 if (result[i] is { } g && !create_graph && g._gradFn is not null) result[i] = g.detach();
+                if (result[i] is null && materialize_grads) result[i] = torch.zeros_like(inputs[i]).requires_grad_();
             }
             return result;
         }
 
-        /// <summary>Single-output, single-input form of <see cref="grad(IList{Tensor}, IList{Tensor}, IList{Tensor?}?, bool?, bool, bool)"/>.</summary>
+        /// <summary>Single-output, single-input form of <see cref="grad(IList{Tensor}, IList{Tensor}, IList{Tensor?}?, bool?, bool, bool?, bool)"/>.</summary>
         public static Tensor?[] grad(Tensor output, Tensor input, Tensor? grad_output = null, bool? retain_graph = null,
-            bool create_graph = false, bool allow_unused = false) =>
-            grad(new[] { output }, new[] { input }, grad_output is null ? null : new[] { grad_output }, retain_graph, create_graph, allow_unused);
+            bool create_graph = false, bool? allow_unused = null, bool materialize_grads = false) =>
+            grad(new[] { output }, new[] { input }, grad_output is null ? null : new[] { grad_output }, retain_graph, create_graph,
+                allow_unused, materialize_grads);
+
+        /// <summary>
+        /// <see cref="grad(IList{Tensor}, IList{Tensor}, IList{Tensor?}?, bool?, bool, bool?, bool)"/> with respect to
+        /// graph edges (<see cref="GradientEdge"/>, from <see cref="graph.get_gradient_edge"/>), tensors converting implicitly.
+        /// </summary>
+        /// <param name="outputs">The differentiated outputs.</param>
+        /// <param name="inputs">The edges (or tensors) to differentiate with respect to.</param>
+        /// <param name="grad_outputs">The vectors of the vector-Jacobian product.</param>
+        /// <param name="retain_graph">Keep saved tensors for another backward.</param>
+        /// <param name="create_graph">Record the backward computation.</param>
+        /// <param name="allow_unused">Return null for unused inputs instead of failing.</param>
+        /// <param name="materialize_grads">Return zeros for unused tensor inputs (not allowed with edges).</param>
+        public static Tensor?[] grad(IList<Tensor> outputs, IList<GradientEdge> inputs, IList<Tensor?>? grad_outputs = null,
+            bool? retain_graph = null, bool create_graph = false, bool? allow_unused = null, bool materialize_grads = false)
+        {
+            if (materialize_grads && allow_unused == false)
+                throw new ArgumentException(
+                    "Expected allow_unused to be True or not passed when materialize_grads=True, but got: allow_unused=False.");
+            if (inputs.Count == 0) throw new ArgumentException("grad requires non-empty inputs.");
+            var edges = new Edge[inputs.Count];
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                if (inputs[i].Tensor is { } t)
+                {
+                    if (!t.requires_grad) throw new InvalidOperationException("One of the differentiated Tensors does not require grad");
+                    edges[i] = Autograd.Autograd.GradientEdge(t);
+                }
+                else edges[i] = new Edge(inputs[i].node, inputs[i].output_nr);
+            }
+            bool allowUnused = allow_unused ?? materialize_grads;
+            var (roots, grads) = PrepareRoots(outputs, grad_outputs, create_graph);
+            var result = Engine.Execute(roots, grads, retain_graph ?? create_graph, create_graph, edges, null, accumulateCaptured: false)!;
+            for (int i = 0; i < result.Length; i++)
+            {
+                if (result[i] is null && !allowUnused)
+                    throw new InvalidOperationException(
+                        "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.");
+                if (result[i] is { } g && !create_graph && g._gradFn is not null) result[i] = g.detach();
+                if (result[i] is null && materialize_grads)
+                {
+                    if (inputs[i].Tensor is not { } input)
+                        throw new InvalidOperationException("materialize_grads cannot be used when the given input is a GradientEdge");
+                    result[i] = torch.zeros_like(input).requires_grad_();
+                }
+            }
+            return result;
+        }
+
+        /// <summary>
+        /// <see cref="backward(IList{Tensor}, IList{Tensor?}?, bool?, bool, IList{Tensor}?)"/> accumulating only into the
+        /// given inputs, which may be graph edges (the nodes at those edges run; nothing is stored for an edge).
+        /// </summary>
+        /// <param name="tensors">The tensors to differentiate.</param>
+        /// <param name="inputs">The tensors (accumulated into) or edges to stop at.</param>
+        /// <param name="grad_tensors">The vectors of the vector-Jacobian product.</param>
+        /// <param name="retain_graph">Keep saved tensors for another backward.</param>
+        /// <param name="create_graph">Record the backward computation.</param>
+        public static void backward(IList<Tensor> tensors, IList<GradientEdge> inputs, IList<Tensor?>? grad_tensors = null,
+            bool? retain_graph = null, bool create_graph = false)
+        {
+            if (inputs.Count == 0) throw new InvalidOperationException("'inputs' argument to backward() cannot be empty.");
+            var (roots, grads) = PrepareRoots(tensors, grad_tensors, create_graph);
+            var edges = new Edge[inputs.Count];
+            for (int i = 0; i < inputs.Count; i++)
+            {
+                if (inputs[i].Tensor is { } t)
+                {
+                    if (!t.requires_grad) throw new InvalidOperationException("can't retain_grad on Tensor that has requires_grad=False");
+                    if (t._gradFn is not null) t.retain_grad();
+                    edges[i] = Autograd.Autograd.GradientEdge(t);
+                }
+                else edges[i] = new Edge(inputs[i].node, inputs[i].output_nr);
+            }
+            Engine.Execute(roots, grads, retain_graph ?? create_graph, create_graph, edges, null, accumulateCaptured: true);
+        }
 
         static (Edge[], Tensor[]) PrepareRoots(IList<Tensor> tensors, IList<Tensor?>? grads, bool createGraph)
         {

@@ -1,6 +1,5 @@
 using Nabla.Autograd;
-
-using Nabla.Backends.Cpu;
+using Nabla.Backends;
 
 namespace Nabla.Ops;
 
@@ -13,21 +12,9 @@ internal static class Elementary
             throw new ArgumentException($"where expected condition to be a boolean tensor, but got a tensor with dtype {condition._dtype.CppScalarName()}");
         var dtype = Raw.ResultType(x, y);
         var shape = ShapeUtil.Broadcast(ShapeUtil.Broadcast(condition._shape, x._shape), y._shape);
-        var result = Tensor.Empty(dtype, shape);
-        if (result._numel > 0)
-        {
-            var c = Dense(condition, shape);
-            var xs = Dense(Raw.Cast(x, dtype), shape);
-            var ys = Dense(Raw.Cast(y, dtype), shape);
-            switch (dtype)
-            {
-                case ScalarType.Float32: Select<float>(c, xs, ys, result); break;
-                case ScalarType.Float64: Select<double>(c, xs, ys, result); break;
-                case ScalarType.Int64: Select<long>(c, xs, ys, result); break;
-                case ScalarType.Int32: Select<int>(c, xs, ys, result); break;
-                default: Select<bool>(c, xs, ys, result); break;
-            }
-        }
+        Raw.CheckSameDevice(condition, x, y);
+        var result = Tensor.EmptyLike(x, dtype, shape);
+        if (result._numel > 0) x.Backend.Where(result.Raw, condition.Raw, Raw.Cast(x, dtype).Raw, Raw.Cast(y, dtype).Raw);
         if (Autograd.Autograd.ShouldRecord(x, y))
         {
             var node = new WhereBackward0(condition, x, y);
@@ -36,13 +23,6 @@ internal static class Elementary
         }
         return result;
     }
-
-    /// <summary>t as a contiguous tensor of <paramref name="shape"/>: itself when it already is one, else a broadcast copy.</summary>
-    static Tensor Dense(Tensor t, long[] shape) =>
-        t.is_contiguous() && ShapeUtil.SameShape(t._shape, shape) ? t : t.expand(shape).ContiguousRaw();
-
-    static void Select<T>(Tensor c, Tensor x, Tensor y, Tensor result) where T : unmanaged =>
-        Kernels.Cpu.SelectKernels.Select(c.Contiguous<bool>(), x.Contiguous<T>(), default, false, y.Contiguous<T>(), result.Contiguous<T>());
 
     public static Tensor Maximum(Tensor a, Tensor b) => MaxMin(a, b, true);
 

@@ -1,6 +1,5 @@
 using Nabla.Autograd;
-
-using Nabla.Backends.Cpu;
+using Nabla.Backends;
 
 namespace Nabla.Ops;
 
@@ -147,8 +146,7 @@ internal static class Indexing
         // PyTorch's boolToIndexingTensor: a new axis, indexed by [0] (true) or [] (false).
         ops.Add(new(BasicIndexKind.Unsqueeze, dim, null, null, 1));
         t = Views.Unsqueeze(t, dim);
-        var index = value ? Tensor.Empty(ScalarType.Int64, new long[] { 1 }) : Tensor.Empty(ScalarType.Int64, new long[] { 0 });
-        if (value) index.Contiguous<long>()[0] = 0;
+        var index = GatherScatter.ZerosOn(t, new long[] { value ? 1 : 0 }, ScalarType.Int64);
         (tensors ??= new()).Add((dim, index));
         dim++;
         return t;
@@ -172,12 +170,82 @@ internal static class Indexing
                     if (dim + j >= shape.Length || t._shape[j] != shape[dim + j])
                         throw new IndexOutOfRangeException(
                             $"The shape of the mask {ShapeUtil.Format(t._shape)} at index {j} does not match the shape of the indexed tensor {ShapeUtil.Format(shape)} at index {dim + j}");
-                var columns = IndexingKernels.NonzeroPerDim(t);
+                var columns = NonzeroPerDim(t);
                 for (int j = 0; j < columns.Length; j++) adv[dim + j] = columns[j];
             }
             else adv[dim] = Raw.ToDType(t, ScalarType.Int64); // a private copy: later writes to t cannot change the graph
         }
         return adv;
+    }
+
+    /// <summary>The positions of the true elements of a bool mask: one int64 tensor of length nnz per mask dim.</summary>
+    static Tensor[] NonzeroPerDim(Tensor mask)
+    {
+        int rank = mask._shape.Length;
+        int count = mask.Backend.CountNonzero(mask.Raw);
+        var all = Tensor.EmptyLike(mask, ScalarType.Int64, new long[] { rank, count });
+        mask.Backend.NonzeroPerDim(all.Raw, mask.Raw);
+        var result = new Tensor[rank];
+        for (int d = 0; d < rank; d++) result[d] = Joining.SelectRaw(all, 0, d);
+        return result;
+    }
+
+    /// <summary>
+    /// The shape of advanced indexing of <paramref name="t"/> by <paramref name="indices"/> (one int64 tensor or null
+    /// per dim of t), as Note [Advanced indexing layout] places the dims; PyTorch's error when the indices do not
+    /// broadcast. Index values are checked by the backend.
+    /// </summary>
+    public static long[] AdvancedShape(Tensor t, Tensor?[] indices)
+    {
+        int rank = t._shape.Length;
+        var broadcast = System.Array.Empty<long>();
+        int first = -1, last = -1;
+        for (int d = 0; d < indices.Length; d++)
+        {
+            var idx = indices[d];
+            if (idx is null) continue;
+            Raw.CheckSameDevice(t, idx);
+            if (first < 0) first = d;
+            last = d;
+            try { broadcast = ShapeUtil.Broadcast(broadcast, idx._shape); }
+            catch (ArgumentException) { throw BroadcastError(indices); }
+        }
+        bool adjacent = true;
+        for (int d = first; d <= last; d++) if (indices[d] is null) adjacent = false;
+        var pre = new List<long>();
+        var post = new List<long>();
+        for (int d = 0; d < rank; d++)
+        {
+            if (d < indices.Length && indices[d] is not null) continue;
+            if (adjacent && d < first) pre.Add(t._shape[d]); else post.Add(t._shape[d]);
+        }
+        pre.AddRange(broadcast);
+        pre.AddRange(post);
+        return pre.ToArray();
+    }
+
+    static IndexOutOfRangeException BroadcastError(Tensor?[] indices)
+    {
+        var shapes = new List<string>();
+        foreach (var idx in indices) if (idx is not null) shapes.Add(ShapeUtil.Format(idx._shape));
+        return new IndexOutOfRangeException(
+            "shape mismatch: indexing tensors could not be broadcast together with shapes " + string.Join(", ", shapes));
+    }
+
+    /// <summary>The index tensors as backend operands (<c>default</c> for a dim that is not indexed).</summary>
+    static Operand[] Operands(Tensor?[] indices)
+    {
+        var result = new Operand[indices.Length];
+        for (int d = 0; d < indices.Length; d++) if (indices[d] is { } idx) result[d] = idx.Raw;
+        return result;
+    }
+
+    /// <summary>Writes <paramref name="values"/> (broadcast to the indexing result) into dst at the indices.</summary>
+    static void Scatter(Tensor dst, Tensor?[] indices, Tensor values, bool accumulate)
+    {
+        var shape = AdvancedShape(dst, indices);
+        var full = BroadcastValues(values, shape, dst);
+        dst.Backend.IndexScatter(dst.Raw, Operands(indices), full.Raw, accumulate);
     }
 
     /// <summary>The indices of <c>index_put_(indices, values)</c>: one tensor (or null for a whole dim) per leading dim.</summary>
@@ -219,7 +287,8 @@ internal static class Indexing
     /// <summary>Advanced indexing of <paramref name="self"/> by one int64 tensor or null per dim (IndexBackward0).</summary>
     public static Tensor Gather(Tensor self, Tensor?[] indices)
     {
-        var result = IndexingKernels.Gather(self, AdvancedLayout.Create(self, indices));
+        var result = Tensor.EmptyLike(self, self._dtype, AdvancedShape(self, indices));
+        self.Backend.IndexGather(result.Raw, self.Raw, Operands(indices));
         if (Autograd.Autograd.ShouldRecord(self))
         {
             var node = new IndexBackward0(self._shape, indices);
@@ -233,10 +302,9 @@ internal static class Indexing
     public static Tensor IndexPut(Tensor self, Tensor?[] indices, Tensor values, bool accumulate)
     {
         CheckValueDType(self, values);
-        var result = Tensor.Empty(self._dtype, self._shape);
+        var result = Tensor.EmptyLike(self, self._dtype, self._shape);
         Raw.CopyInto(result, self);
-        var layout = AdvancedLayout.Create(result, indices);
-        IndexingKernels.Scatter(result, layout, BroadcastValues(values, layout.OutShape, self._dtype), accumulate);
+        Scatter(result, indices, values, accumulate);
         if (Autograd.Autograd.ShouldRecord(self, values))
         {
             var node = new WriteBackward("IndexPutBackward0", new IndexRegion(System.Array.Empty<BasicIndexOp>(), indices), accumulate, values._shape, values._dtype);
@@ -253,9 +321,10 @@ internal static class Indexing
                 $"Index put requires the source and destination dtypes match, got {self._dtype.CppScalarName()} for the destination and {values._dtype.CppScalarName()} for the source.");
     }
 
-    static Tensor BroadcastValues(Tensor values, long[] shape, ScalarType dtype)
+    /// <summary>values broadcast to <paramref name="shape"/> in a fresh tensor of dst's dtype and device.</summary>
+    static Tensor BroadcastValues(Tensor values, long[] shape, Tensor dst)
     {
-        var full = Tensor.Empty(dtype, shape);
+        var full = Tensor.EmptyLike(dst, dst._dtype, shape);
         try { Raw.CopyInto(full, values); }
         catch (ArgumentException)
         {
@@ -310,8 +379,7 @@ internal static class Indexing
         else
         {
             CheckValueDType(self, value);
-            var layout = AdvancedLayout.Create(sliced, region.Advanced);
-            IndexingKernels.Scatter(sliced, layout, BroadcastValues(writeValue, layout.OutShape, self._dtype), accumulate);
+            Scatter(sliced, region.Advanced, writeValue, accumulate);
         }
         self.BumpVersion();
         if (!record) return;
@@ -326,14 +394,14 @@ internal static class Indexing
     /// <summary>A copy of <paramref name="grad"/> with the region zeroed (differentiable: its backward zeroes again).</summary>
     public static Tensor ZeroRegion(Tensor grad, IndexRegion region)
     {
-        var result = Tensor.Empty(grad._dtype, grad._shape);
+        var result = Tensor.EmptyLike(grad, grad._dtype, grad._shape);
         Raw.CopyInto(result, grad);
         var sliced = region.ApplyBasicRaw(result);
         if (region.Advanced is null) sliced.FillUnchecked(0);
         else
         {
-            var layout = AdvancedLayout.Create(sliced, region.Advanced);
-            IndexingKernels.Scatter(sliced, layout, new Tensor(grad._dtype, layout.OutShape), accumulate: false);
+            var zeros = GatherScatter.ZerosOn(grad, AdvancedShape(sliced, region.Advanced), grad._dtype);
+            sliced.Backend.IndexScatter(sliced.Raw, Operands(region.Advanced), zeros.Raw, accumulate: false);
         }
         if (Autograd.Autograd.ShouldRecord(grad))
         {
@@ -362,11 +430,13 @@ internal static class Indexing
 internal sealed class IndexBackward0 : Node
 {
     readonly long[] _selfShape;
-    readonly Tensor?[] _indices;
+    Tensor?[]? _indices;   // saved (PyTorch's indices_), freed after a backward that does not retain the graph
     public IndexBackward0(long[] selfShape, Tensor?[] indices) { _selfShape = selfShape; _indices = indices; }
     public override string name() => "IndexBackward0";
     protected internal override Tensor?[] Apply(Tensor?[] g) =>
-        new[] { Indexing.IndexPut(new Tensor(g[0]!._dtype, _selfShape), _indices, g[0]!, accumulate: true) };
+        new[] { Indexing.IndexPut(GatherScatter.ZerosOn(g[0]!, _selfShape, g[0]!._dtype),
+            _indices ?? throw new InvalidOperationException(SavedTensor.SecondBackwardMessage), g[0]!, accumulate: true) };
+    protected internal override void ReleaseVariables() => _indices = null;
 }
 
 /// <summary>

@@ -108,6 +108,11 @@ internal static class Joining
         using (torch.no_grad()) result = Cat(expanded, d);
         if (Autograd.Autograd.ShouldRecord(tensors))
         {
+            // As PyTorch: an inference tensor in the TensorList of a recorded stack fails (test_inference_mode).
+            foreach (var t in tensors)
+                if (t._isInference && !Autograd.GradMode.IsInferenceMode)
+                    throw new InvalidOperationException(
+                        "Inference tensors cannot be saved for backward. To work around you can make a clone to get a normal tensor and use it in autograd.");
             var node = new StackBackward0(tensors, d);
             node.SetNextEdges(tensors);
             Autograd.Autograd.SetHistory(result, node);

@@ -1,7 +1,5 @@
 using Nabla.Autograd;
-using Nabla.Kernels.Cpu;
-
-using Nabla.Backends.Cpu;
+using Nabla.Backends;
 
 namespace Nabla.Ops;
 
@@ -44,49 +42,15 @@ internal static class Reductions
         if (dtype == ScalarType.Float32 && Array.IndexOf(mask, false) < 0 && x.Backend.TrySumDeferred(x.Raw, out float fused))
         {
             // A deferred elementwise result summed without writing it (Note [Lazy fusion]).
-            var r = new Tensor(dtype, outShape, zero: false);
-            r.Contiguous<float>()[0] = fused;
+            var r = Tensor.EmptyLike(x, dtype, outShape);
+            r.Backend.WriteElement(r.Raw, 0, fused);
             return r;
         }
+        if (dtype is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Int64))
+            throw new NotSupportedException($"sum is not implemented for {dtype}");
         if (x._dtype != dtype) x = Raw.ToDType(x, dtype);
-        int rank = x._shape.Length;
-        // Move reduced dims to a single block: if they are already one contiguous run, (outer, reduce, inner) works
-        // on the contiguous data; otherwise permute them to the end first.
-        int first = Array.IndexOf(mask, true), last = Array.LastIndexOf(mask, true);
-        bool block = first >= 0;
-        for (int i = first; block && i <= last; i++) block &= mask[i];
-        Tensor src;
-        long outer = 1, reduce = 1, inner = 1;
-        if (first < 0)
-        {
-            src = x.ContiguousRaw();
-            outer = x._numel;
-        }
-        else if (block)
-        {
-            src = x.ContiguousRaw();
-            for (int i = 0; i < rank; i++)
-            {
-                if (i < first) outer *= x._shape[i];
-                else if (i <= last) reduce *= x._shape[i];
-                else inner *= x._shape[i];
-            }
-        }
-        else
-        {
-            var perm = new List<long>();
-            for (int i = 0; i < rank; i++) if (!mask[i]) { perm.Add(i); outer *= x._shape[i]; }
-            for (int i = 0; i < rank; i++) if (mask[i]) { perm.Add(i); reduce *= x._shape[i]; }
-            using (torch.no_grad()) src = Views.Permute(x, perm.ToArray()).ContiguousRaw();
-        }
-        var result = new Tensor(dtype, outShape, zero: false);
-        switch (dtype)
-        {
-            case ScalarType.Float32: Reduction.SumMiddle(src.Contiguous<float>(), result.Contiguous<float>(), (int)outer, (int)reduce, (int)inner); break;
-            case ScalarType.Float64: Reduction.SumMiddle(src.Contiguous<double>(), result.Contiguous<double>(), (int)outer, (int)reduce, (int)inner); break;
-            case ScalarType.Int64: Reduction.SumMiddle(src.Contiguous<long>(), result.Contiguous<long>(), (int)outer, (int)reduce, (int)inner); break;
-            default: throw new NotSupportedException($"sum is not implemented for {dtype}");
-        }
+        var result = Tensor.EmptyLike(x, dtype, outShape);
+        x.Backend.ReduceDims(ReduceOp.Sum, result.Raw, x.Raw, mask, 0);
         return result;
     }
 

@@ -1,9 +1,5 @@
-using System.Numerics;
-using System.Numerics.Tensors;
 using Nabla.Autograd;
-using Nabla.Kernels.Cpu;
-
-using Nabla.Backends.Cpu;
+using Nabla.Backends;
 
 namespace Nabla.Ops;
 
@@ -19,20 +15,6 @@ internal static class Statistics
 
     // ---- prod -------------------------------------------------------------------------------------------------
 
-    static void ProdRows<T>(Tensor rows, Tensor result, int outer, int n) where T : unmanaged, INumber<T>
-    {
-        var src = rows.Contiguous<T>();
-        var dst = result.Contiguous<T>();
-        for (int r = 0; r < outer; r++)
-        {
-            // prod = x0 * x1 * ... (1 for an empty row)
-            T p = T.One;
-            var row = src.Slice(r * n, n);
-            for (int i = 0; i < row.Length; i++) p *= row[i];
-            dst[r] = p;
-        }
-    }
-
     /// <summary>Product over all elements (ProdBackward0) or over one dim (ProdBackward1); integers give int64.</summary>
     public static Tensor Prod(Tensor x, long? dim, bool keepdim, ScalarType? dtype)
     {
@@ -40,15 +22,10 @@ internal static class Statistics
         var src = Raw.Cast(x, outType);
         int rank = x._shape.Length;
         var mask = dim is { } d ? RowLayout.SingleDim(ShapeUtil.WrapDim(d, rank), rank) : Reductions.DimMask(null, rank);
-        var rows = RowLayout.ToRows(src, mask, out int outer, out int n);
-        var result = Tensor.Empty(outType, RowLayout.ReducedShape(x._shape, mask, dim is not null && keepdim));
-        switch (outType)
-        {
-            case ScalarType.Float32: ProdRows<float>(rows, result, outer, n); break;
-            case ScalarType.Float64: ProdRows<double>(rows, result, outer, n); break;
-            case ScalarType.Int64: ProdRows<long>(rows, result, outer, n); break;
-            default: throw new NotSupportedException($"prod is not implemented for {outType.CppScalarName()}");
-        }
+        if (outType is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Int64))
+            throw new NotSupportedException($"prod is not implemented for {outType.CppScalarName()}");
+        var result = Tensor.EmptyLike(src, outType, RowLayout.ReducedShape(x._shape, mask, dim is not null && keepdim));
+        src.Backend.ReduceDims(ReduceOp.Prod, result.Raw, src.Raw, mask, 0);
         if (Autograd.Autograd.ShouldRecord(x) && outType.IsFloatingPoint())
         {
             var node = new ProdBackward(dim is null ? "ProdBackward0" : "ProdBackward1", x, result, mask, dim is not null && keepdim);
@@ -65,12 +42,11 @@ internal static class Statistics
     {
         if (!x._dtype.IsFloatingPoint()) throw new InvalidOperationException("std and var only support floating point and complex dtypes");
         var mask = Reductions.DimMask(dims, x._shape.Length);
-        // Note [Block reductions for var, max and cumsum]
-        var block = RowLayout.ToBlock(x, mask, out int outer, out int n, out int inner);
-        double divisor = Math.Max(0, n - correction);
-        var result = Tensor.Empty(x._dtype, RowLayout.ReducedShape(x._shape, mask, keepdim));
-        if (x._dtype == ScalarType.Float32) StatKernels.Var<float>(block.Contiguous<float>(), result.Contiguous<float>(), outer, n, inner, divisor, std);
-        else StatKernels.Var<double>(block.Contiguous<double>(), result.Contiguous<double>(), outer, n, inner, divisor, std);
+        long count = 1;
+        for (int i = 0; i < mask.Length; i++) if (mask[i]) count *= x._shape[i];
+        double divisor = Math.Max(0, (int)count - correction);
+        var result = Tensor.EmptyLike(x, x._dtype, RowLayout.ReducedShape(x._shape, mask, keepdim));
+        x.Backend.ReduceDims(std ? ReduceOp.Std : ReduceOp.Var, result.Raw, x.Raw, mask, divisor);
         if (Autograd.Autograd.ShouldRecord(x))
         {
             var node = new VarStdBackward(std, x, result, mask, keepdim, divisor);
@@ -82,31 +58,13 @@ internal static class Statistics
 
     // ---- logsumexp --------------------------------------------------------------------------------------------
 
-    static void LogSumExpRows<T>(Tensor rows, Tensor result, int outer, int n) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var src = rows.Contiguous<T>();
-        var dst = result.Contiguous<T>();
-        for (int r = 0; r < outer; r++)
-        {
-            // logsumexp = m + log(sum(exp(x - m))), m = max (0 when infinite, so all -inf gives -inf)
-            var row = src.Slice(r * n, n);
-            T m = n == 0 ? T.Zero : TensorPrimitives.Max<T>(row);
-            if (T.IsInfinity(m)) m = T.Zero;
-            T s = T.Zero;
-            for (int i = 0; i < row.Length; i++) s += T.Exp(row[i] - m);
-            dst[r] = T.Log(s) + m;
-        }
-    }
-
     /// <summary>log(sum(exp(x))) over dims, computed stably (LogsumexpBackward0); integers compute in float32.</summary>
     public static Tensor LogSumExp(Tensor x, long[] dims, bool keepdim)
     {
         var src = x._dtype.IsFloatingPoint() ? x : Raw.ToDType(x, ScalarType.Float32);
         var mask = Reductions.DimMask(dims, x._shape.Length);
-        var rows = RowLayout.ToRows(src, mask, out int outer, out int n);
-        var result = Tensor.Empty(src._dtype, RowLayout.ReducedShape(x._shape, mask, keepdim));
-        if (src._dtype == ScalarType.Float32) LogSumExpRows<float>(rows, result, outer, n);
-        else LogSumExpRows<double>(rows, result, outer, n);
+        var result = Tensor.EmptyLike(src, src._dtype, RowLayout.ReducedShape(x._shape, mask, keepdim));
+        src.Backend.ReduceDims(ReduceOp.LogSumExp, result.Raw, src.Raw, mask, 0);
         if (Autograd.Autograd.ShouldRecord(x))
         {
             var node = new LogsumexpBackward0(x, result, mask, keepdim);
@@ -118,39 +76,14 @@ internal static class Statistics
 
     // ---- norm -----------------------------------------------------------------------------------------------
 
-    static void NormRows<T>(Tensor rows, Tensor result, int outer, int n, double p) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var src = rows.Contiguous<T>();
-        var dst = result.Contiguous<T>();
-        for (int r = 0; r < outer; r++)
-        {
-            var row = src.Slice(r * n, n);
-            double acc = 0;
-            if (p == 2) acc = Math.Sqrt(double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(row)));
-            else if (p == 1) acc = double.CreateTruncating(TensorPrimitives.SumOfMagnitudes<T>(row));
-            else if (double.IsPositiveInfinity(p)) acc = n == 0 ? 0 : double.CreateTruncating(T.Abs(TensorPrimitives.MaxMagnitude<T>(row)));
-            else if (double.IsNegativeInfinity(p)) acc = n == 0 ? double.PositiveInfinity : double.CreateTruncating(T.Abs(TensorPrimitives.MinMagnitude<T>(row)));
-            else if (p == 0) { for (int i = 0; i < row.Length; i++) if (row[i] != T.Zero) acc++; }
-            else
-            {
-                // norm = (sum |x|^p)^(1/p)
-                for (int i = 0; i < row.Length; i++) acc += Math.Pow(Math.Abs(double.CreateTruncating(row[i])), p);
-                acc = Math.Pow(acc, 1 / p);
-            }
-            dst[r] = T.CreateTruncating(acc);
-        }
-    }
-
     /// <summary>The p-norm over dims (all when null); NormBackward1, gradient 0 where the norm is 0.</summary>
     public static Tensor Norm(Tensor x, double p, long[]? dims, bool keepdim)
     {
         if (!x._dtype.IsFloatingPoint())
             throw new InvalidOperationException($"norm(): input dtype should be either floating point or complex. Got {x._dtype.CppScalarName()} instead.");
         var mask = Reductions.DimMask(dims, x._shape.Length);
-        var rows = RowLayout.ToRows(x, mask, out int outer, out int n);
-        var result = Tensor.Empty(x._dtype, RowLayout.ReducedShape(x._shape, mask, keepdim));
-        if (x._dtype == ScalarType.Float32) NormRows<float>(rows, result, outer, n, p);
-        else NormRows<double>(rows, result, outer, n, p);
+        var result = Tensor.EmptyLike(x, x._dtype, RowLayout.ReducedShape(x._shape, mask, keepdim));
+        x.Backend.ReduceDims(ReduceOp.Norm, result.Raw, x.Raw, mask, p);
         if (Autograd.Autograd.ShouldRecord(x))
         {
             var node = new NormBackward1(x, result, p, mask, keepdim);
@@ -162,48 +95,17 @@ internal static class Statistics
 
     // ---- cumsum --------------------------------------------------------------------------------------------
 
-    static void CumsumRows<T>(Tensor rows, Tensor result, int outer, int n) where T : unmanaged, INumber<T>
-    {
-        var src = rows.Contiguous<T>();
-        var dst = result.Contiguous<T>();
-        for (int r = 0; r < outer; r++)
-        {
-            // y_i = y_{i-1} + x_i
-            T acc = T.Zero;
-            int b = r * n;
-            for (int i = 0; i < n; i++) { acc += src[b + i]; dst[b + i] = acc; }
-        }
-    }
-
     /// <summary>Running sum along <paramref name="dim"/> (CumsumBackward0); integers and bool accumulate in int64.</summary>
     public static Tensor Cumsum(Tensor x, long dim, ScalarType? dtype)
     {
         var outType = dtype ?? (x._dtype.IsFloatingPoint() ? x._dtype : ScalarType.Int64);
         int rank = x._shape.Length;
         int d = ShapeUtil.WrapDim(dim, rank);
-        var mask = RowLayout.SingleDim(d, rank);
+        if (outType is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Int64 or ScalarType.Int32))
+            throw new NotSupportedException($"cumsum is not implemented for {outType.CppScalarName()}");
         var src = Raw.Cast(x, outType);
-        Tensor result;
-        if (outType is ScalarType.Float32 or ScalarType.Float64)
-        {
-            // Note [Block reductions for var, max and cumsum]: scanned in place of the (outer, n, inner) layout.
-            var block = RowLayout.ToBlock(src, mask, out int o, out int len, out int inner);
-            result = Tensor.Empty(outType, x._shape);
-            if (outType == ScalarType.Float32) StatKernels.Cumsum<float>(block.Contiguous<float>(), result.Contiguous<float>(), o, len, inner);
-            else StatKernels.Cumsum<double>(block.Contiguous<double>(), result.Contiguous<double>(), o, len, inner);
-        }
-        else
-        {
-            var rows = RowLayout.ToRows(src, mask, out int outer, out int n);
-            var flat = Tensor.Empty(outType, rows._shape);
-            switch (outType)
-            {
-                case ScalarType.Int64: CumsumRows<long>(rows, flat, outer, n); break;
-                case ScalarType.Int32: CumsumRows<int>(rows, flat, outer, n); break;
-                default: throw new NotSupportedException($"cumsum is not implemented for {outType.CppScalarName()}");
-            }
-            result = RowLayout.FromRows(flat, x._shape, mask);
-        }
+        var result = Tensor.EmptyLike(src, outType, x._shape);
+        src.Backend.Cumsum(result.Raw, src.Raw, d);
         if (Autograd.Autograd.ShouldRecord(x) && outType.IsFloatingPoint())
         {
             var node = new CumsumBackward0(x, d);

@@ -1,11 +1,10 @@
 using Nabla.Autograd;
-using K = Nabla.Ops.MathKernels.Kind;
-
-using Nabla.Backends.Cpu;
+using Nabla.Backends;
+using K = Nabla.Backends.MathOp;
 
 namespace Nabla.Ops;
 
-// Pointwise math: forward via MathKernels/Dispatch, backward rules as in PyTorch's derivatives.yaml, written with
+// Pointwise math: forward via backend primitives (ApplyMath, Unary, PowScalar, Pow), backward rules as in PyTorch's derivatives.yaml, written with
 // differentiable tensor ops (so create_graph works to any order).
 
 internal static class UnaryMath
@@ -16,69 +15,78 @@ internal static class UnaryMath
         return Autograd.Autograd.SetHistory(result, node);
     }
 
+    /// <summary>f(a) as a new contiguous tensor; integer inputs are computed in float32 as PyTorch does.</summary>
+    static Tensor Apply(MathOp op, Tensor a)
+    {
+        if (!a._dtype.IsFloatingPoint()) a = Raw.ToDType(a, ScalarType.Float32);
+        var result = Tensor.EmptyLike(a, a._dtype, a._shape);
+        if (result._numel > 0) a.Backend.ApplyMath(op, result.Raw, a.Raw);
+        return result;
+    }
+
     public static Tensor Exp(Tensor a)
     {
-        var r = MathKernels.Apply(K.Exp, a);
+        var r = Apply(K.Exp, a);
         return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new ResultNode("ExpBackward0", r, static (g, x, y) => g * y)) : r;
     }
 
     public static Tensor Log(Tensor a)
     {
-        var r = MathKernels.Apply(K.Log, a);
+        var r = Apply(K.Log, a);
         return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new InputNode("LogBackward0", a, static (g, x) => g / x)) : r;
     }
 
     public static Tensor Log1p(Tensor a)
     {
-        var r = MathKernels.Apply(K.Log1p, a);
+        var r = Apply(K.Log1p, a);
         return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new InputNode("Log1PBackward0", a, static (g, x) => g / (x + 1))) : r;
     }
 
     public static Tensor Expm1(Tensor a)
     {
-        var r = MathKernels.Apply(K.Expm1, a);
+        var r = Apply(K.Expm1, a);
         return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new ResultNode("Expm1Backward0", r, static (g, x, y) => g * (y + 1))) : r;
     }
 
     public static Tensor Sin(Tensor a)
     {
-        var r = MathKernels.Apply(K.Sin, a);
+        var r = Apply(K.Sin, a);
         return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new InputNode("SinBackward0", a, static (g, x) => g * x.cos())) : r;
     }
 
     public static Tensor Cos(Tensor a)
     {
-        var r = MathKernels.Apply(K.Cos, a);
+        var r = Apply(K.Cos, a);
         return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new InputNode("CosBackward0", a, static (g, x) => g * -x.sin())) : r;
     }
 
     public static Tensor Tanh(Tensor a)
     {
-        var r = MathKernels.Apply(K.Tanh, a);
+        var r = Apply(K.Tanh, a);
         return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new ResultNode("TanhBackward0", r, static (g, x, y) => g * (1 - y * y))) : r;
     }
 
     public static Tensor Sigmoid(Tensor a)
     {
-        var r = MathKernels.Apply(K.Sigmoid, a);
+        var r = Apply(K.Sigmoid, a);
         return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new ResultNode("SigmoidBackward0", r, static (g, x, y) => g * (y * (1 - y)))) : r;
     }
 
     public static Tensor Sqrt(Tensor a)
     {
-        var r = MathKernels.Apply(K.Sqrt, a);
+        var r = Apply(K.Sqrt, a);
         return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new ResultNode("SqrtBackward0", r, static (g, x, y) => g / (2 * y))) : r;
     }
 
     public static Tensor Rsqrt(Tensor a)
     {
-        var r = MathKernels.Apply(K.Rsqrt, a);
+        var r = Apply(K.Rsqrt, a);
         return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new ResultNode("RsqrtBackward0", r, static (g, x, y) => -0.5 * g * y.pow(3))) : r;
     }
 
     public static Tensor Reciprocal(Tensor a)
     {
-        var r = MathKernels.Apply(K.Reciprocal, a);
+        var r = Apply(K.Reciprocal, a);
         return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new ResultNode("ReciprocalBackward0", r, static (g, x, y) => -g * (y * y))) : r;
     }
 
@@ -106,7 +114,7 @@ internal static class UnaryMath
         Tensor r;
         var dtype = Raw.ResultType(a, exponent);
         if (exponent.Value == 2) r = Raw.Binary(BinaryOp.Mul, a, a, dtype);
-        else if (exponent.Value == 1) r = Raw.Cast(a, dtype).ContiguousRaw() is var c && ReferenceEquals(c, a) ? Raw.ToDType(a, dtype) : c;
+        else if (exponent.Value == 1) r = Raw.Cast(a, dtype) is var c && ReferenceEquals(c, a) ? Raw.ToDType(a, dtype) : c;
         else r = PowKernel(Raw.Cast(a, dtype), exponent.Value);
         if (!Autograd.Autograd.ShouldRecord(a)) return r;
         double e = exponent.Value;
@@ -116,48 +124,10 @@ internal static class UnaryMath
 
     static Tensor PowKernel(Tensor a, double e)
     {
-        var x = a.ContiguousRaw();
-        var r = Tensor.Empty(a._dtype, a._shape);
-        switch (a._dtype)
-        {
-            case ScalarType.Float32:
-            {
-                var s = x.Contiguous<float>(); var d = r.Contiguous<float>();
-                if (e == 3) System.Numerics.Tensors.TensorPrimitives.Multiply(s, s, d);
-                if (e == 3) System.Numerics.Tensors.TensorPrimitives.Multiply(d, s, d);
-                else if (e == 0.5) System.Numerics.Tensors.TensorPrimitives.Sqrt(s, d);
-                else for (int i = 0; i < d.Length; i++) d[i] = MathF.Pow(s[i], (float)e);
-                break;
-            }
-            case ScalarType.Float64:
-            {
-                var s = x.Contiguous<double>(); var d = r.Contiguous<double>();
-                for (int i = 0; i < d.Length; i++) d[i] = Math.Pow(s[i], e);
-                break;
-            }
-            case ScalarType.Int64:
-            {
-                var s = x.Contiguous<long>(); var d = r.Contiguous<long>();
-                if (e < 0) throw new InvalidOperationException("Integers to negative integer powers are not allowed.");
-                for (int i = 0; i < d.Length; i++) d[i] = IntPow(s[i], (long)e);
-                break;
-            }
-            case ScalarType.Int32:
-            {
-                var s = x.Contiguous<int>(); var d = r.Contiguous<int>();
-                if (e < 0) throw new InvalidOperationException("Integers to negative integer powers are not allowed.");
-                for (int i = 0; i < d.Length; i++) d[i] = (int)IntPow(s[i], (long)e);
-                break;
-            }
-            default: throw new NotSupportedException("pow is not implemented for bool tensors");
-        }
-        return r;
-    }
-
-    static long IntPow(long b, long e)
-    {
-        long r = 1;
-        while (e > 0) { if ((e & 1) != 0) r *= b; b *= b; e >>= 1; }
+        if (a._dtype == ScalarType.Bool) throw new NotSupportedException("pow is not implemented for bool tensors");
+        if (!a._dtype.IsFloatingPoint() && e < 0) throw new InvalidOperationException("Integers to negative integer powers are not allowed.");
+        var r = Tensor.EmptyLike(a, a._dtype, a._shape);
+        if (r._numel > 0) a.Backend.PowScalar(r.Raw, a.Raw, e);
         return r;
     }
 
@@ -166,13 +136,10 @@ internal static class UnaryMath
     {
         var dtype = Raw.ResultType(a, b);
         var x = Raw.Cast(a, dtype); var y = Raw.Cast(b, dtype);
+        Raw.CheckSameDevice(x, y);
         var shape = ShapeUtil.Broadcast(x._shape, y._shape);
-        var xe = Raw.ToDType(x.expand(shape), ScalarType.Float64).Contiguous<double>();
-        var ye = Raw.ToDType(y.expand(shape), ScalarType.Float64).Contiguous<double>();
-        var r64 = new Tensor(ScalarType.Float64, shape);
-        var d = r64.Contiguous<double>();
-        for (int i = 0; i < d.Length; i++) d[i] = Math.Pow(xe[i], ye[i]);
-        var r = Raw.Cast(r64, dtype);
+        var r = Tensor.EmptyLike(x, dtype, shape);
+        if (r._numel > 0) x.Backend.Pow(r.Raw, x.Raw, y.Raw);
         if (!Autograd.Autograd.ShouldRecord(a, b)) return r;
         var node = new PowBackward1(a, b, r);
         node.SetNextEdges(a, b);

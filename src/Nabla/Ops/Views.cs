@@ -18,7 +18,8 @@ internal static class Views
 
     static Tensor Record(Tensor view, Tensor self, Node node)
     {
-        if (!Autograd.Autograd.ShouldRecord(self)) return view;
+        // A view of an inference tensor is an inference tensor that records nothing, even outside inference mode.
+        if (!Autograd.Autograd.ShouldRecord(self) || self._isInference) return view;
         node.SetNextEdges(self);
         return Autograd.Autograd.SetHistory(view, node);
     }

@@ -38,9 +38,11 @@ public sealed partial class Tensor
         BumpVersion();
         if (result._gradFn is not null)
         {
+            var (oldFn, oldNr) = (_gradFn, _outputNr);
             _gradFn = result._gradFn;
             _outputNr = result._outputNr;
             _gradFn.OutputShapes = new[] { _shape };
+            Autograd.Autograd.MoveRetainsGrad(this, oldFn, oldNr);
         }
         return this;
     }

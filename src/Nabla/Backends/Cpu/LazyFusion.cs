@@ -294,7 +294,7 @@ internal static class LazyFusion
         {
             var leaf = (t_leaf ??= new float[Block]).AsSpan(0, length);
             e.EvalBlock(sources, begin, leaf);
-            return TensorPrimitives.Sum((ReadOnlySpan<float>)leaf);
+            return Reduction.LeafSum(leaf);
         }
         int half = (length / 2 + Block - 1) / Block * Block;
         return SequentialSum(e, sources, begin, half) + SequentialSum(e, sources, begin + half, length - half);
