@@ -40,6 +40,7 @@ public class ArchitectureTests
         ["Tensors/torch.Creation.cs"] = "factories moving data across devices call Ops.Copy",
         ["Tensors/torch.Random.cs"] = "in-place random fills copy through Ops.Raw",
         ["Tensors/torch.ReduceJoin.cs"] = "facade: torch.* forwarding to op families",
+        ["Tensors/Tensor.Everyday.cs"] = "facade: issue 12 ops forwarding to op families",
         ["Tensors/Tensor.SuiteApi.cs"] = "in-place unary forms record history here and copy through Ops.Raw",
     };
 
