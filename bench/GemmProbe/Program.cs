@@ -6,6 +6,10 @@ using Nabla.Kernels.Cpu;
 //   dotnet run -c Release -- 512 1024 double   chosen sizes, double precision
 //   dotnet run -c Release -- tiny              latency of small products, direct path vs forced packed path
 //   dotnet run -c Release -- dispatch          round-trip cost of an empty ParallelFor.For
+//   dotnet run -c Release -- ab 512 1024       derived block sizes against GEMM_B="KC,MC,NC" (default 256,144,4096, the
+//                                              former constants), alternating in rounds in one process; best per side
+//   dotnet run -c Release -- sweep             n = 64..4096 with odd sizes (no-cliff check), fraction of the FMA peak
+//                                              measured in the same run (run with DOTNET_EnableAVX512=0 for AVX2)
 // Environment: GEMM_THREADS=1,2  GEMM_ISA=Vector256|Vector128|Scalar  GEMM_KC/MC/NC/SMALL/PAR (tuning knobs)
 //   GEMM_TINY="m,n,k;m,n,k" (shapes for tiny).
 int[] sizes = args.Where(s => int.TryParse(s, out _)).Select(int.Parse).ToArray();
@@ -19,6 +23,48 @@ if (int.TryParse(Environment.GetEnvironmentVariable("GEMM_SMALL"), out int small
 if (long.TryParse(Environment.GetEnvironmentVariable("GEMM_PAR"), out long par)) Gemm.ParallelThreshold = par;
 int[] threadCounts = (Environment.GetEnvironmentVariable("GEMM_THREADS") ?? "1,2").Split(',').Select(int.Parse).ToArray();
 Console.WriteLine($"Gemm probe ({(dbl ? "double" : "float")}), isa={Gemm.BestIsa}, cores={Environment.ProcessorCount}, KC={Gemm.KC} MC={Gemm.MC} NC={Gemm.NC}");
+Console.WriteLine($"caches: {CpuCaches.Describe()}");
+double sampleSeconds = 1.5;
+if (args.Contains("ab"))
+{
+    int[] other = (Environment.GetEnvironmentVariable("GEMM_B") ?? "256,144,4096").Split(',').Select(int.Parse).ToArray();
+    int t = threadCounts[0];
+    ParallelFor.NumThreads = t;
+    Console.WriteLine($"A = derived (KC={Gemm.KC} MC={Gemm.MC} NC={Gemm.NC}), B = KC={other[0]} MC={other[1]} NC={other[2]}, {t} thread(s), best of 6 rounds x 0.3 s");
+    foreach (int n in sizes)
+    {
+        double bestA = 0, bestB = 0;
+        for (int round = 0; round < 6; round++)
+        {
+            Gemm.KC = 0; Gemm.MC = 0; Gemm.NC = 0;
+            bestA = Math.Max(bestA, dbl ? Run<double>(n, 0.3).best : Run<float>(n, 0.3).best);
+            Gemm.KC = other[0]; Gemm.MC = other[1]; Gemm.NC = other[2];
+            bestB = Math.Max(bestB, dbl ? Run<double>(n, 0.3).best : Run<float>(n, 0.3).best);
+        }
+        Gemm.KC = 0; Gemm.MC = 0; Gemm.NC = 0;
+        Console.WriteLine($"n={n,5}: A {bestA,7:F1}  B {bestB,7:F1} GFLOP/s  A/B {bestA / bestB:F3}");
+    }
+    return;
+}
+if (args.Contains("sweep"))
+{
+    if (!args.Any(s => int.TryParse(s, out _)))
+        sizes = [64, 96, 127, 128, 129, 192, 255, 256, 257, 320, 384, 448, 511, 512, 513, 600, 640, 768, 769, 896, 1000, 1023, 1024, 1025,
+            1280, 1536, 1537, 2000, 2047, 2048, 2049, 3000, 4096];
+    sampleSeconds = 0.4;
+    var peaks = threadCounts.ToDictionary(t => t, t => FmaPeak.Measure(t));
+    Console.WriteLine("FMA peak (same vector width as the GEMM, GFLOP/s): " + string.Join(", ", peaks.Select(p => $"{p.Key} thread(s) {p.Value:F1}")));
+    Console.WriteLine($"{"n",6} {"threads",8} {"GFLOP/s(best)",14} {"GFLOP/s(median)",16} {"best/peak",10} {"median/peak",12}");
+    foreach (int n in sizes)
+        foreach (int threads in threadCounts)
+        {
+            ParallelFor.NumThreads = threads;
+            var (best, median) = dbl ? Run<double>(n, sampleSeconds) : Run<float>(n, sampleSeconds);
+            double peak = peaks[threads] * (dbl ? 0.5 : 1);
+            Console.WriteLine($"{n,6} {threads,8} {best,14:F1} {median,16:F1} {best / peak,10:P0} {median / peak,12:P0}");
+        }
+    return;
+}
 if (args.Contains("dispatch"))
 {
     var spinSw = Stopwatch.StartNew();
@@ -67,12 +113,12 @@ foreach (int n in sizes)
     foreach (int threads in threadCounts)
     {
         ParallelFor.NumThreads = threads;
-        var (best, median) = dbl ? Run<double>(n) : Run<float>(n);
+        var (best, median) = dbl ? Run<double>(n, sampleSeconds) : Run<float>(n, sampleSeconds);
         Console.WriteLine($"{n,6} {threads,8} {best,14:F1} {median,16:F1}");
     }
 }
 
-static (double best, double median) Run<T>(int n) where T : unmanaged
+static (double best, double median) Run<T>(int n, double seconds) where T : unmanaged
 {
     var rng = new Random(1);
     var a = new T[n * n]; var b = new T[n * n]; var c = new T[n * n];
@@ -94,7 +140,7 @@ static (double best, double median) Run<T>(int n) where T : unmanaged
     int per = (int)Math.Clamp(1e6 / flops * 1000 / 4, 1, 1000);
     var times = new List<double>();
     var total = Stopwatch.StartNew();
-    while (total.Elapsed.TotalSeconds < 1.5 || times.Count < 5)
+    while (total.Elapsed.TotalSeconds < seconds || times.Count < 5)
     {
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < per; i++) Once();

@@ -109,7 +109,7 @@ public static class Table
     /// <summary>Seconds per iteration at the machine limit, or null.</summary>
     public static double? LimitSeconds(Row row, MachineLimits m) => row.Spec.Limit switch
     {
-        LimitKind.FmaPeak => row.Spec.LimitWork / (m.FmaPeakPerCore * 1e9 * row.Spec.Threads),
+        LimitKind.FmaPeak => row.Spec.LimitWork / (m.FmaPeak(row.Spec.Threads) * 1e9),
         LimitKind.StreamAdd or LimitKind.SumRead when row.LimitGBps > 0 => row.Spec.LimitWork / (row.LimitGBps.Value * 1e9),
         _ => null,
     };

@@ -11,25 +11,40 @@ namespace Nabla.Bench;
 /// The bandwidth limits are measured right before each memory-bound row, with the same warm-up and timed runs as the
 /// workloads (<see cref="AddCase"/>, <see cref="SumCase"/>): a STREAM-style add a = b + c over three 64 MiB arrays and
 /// a sum over 64 MiB, on 64-byte aligned native memory with Vector512 (Vector256 where AVX-512 is missing), split
-/// across the row's threads. The FMA peak is a constant; a Vector FMA loop is measured for the record.
+/// across the row's threads. The FMA peak is measured at start-up, on 1 thread and on all of the run's threads, at the
+/// vector width the GEMM runs (Vector512 when accelerated, else Vector256, else Vector128), so every "fraction of limit"
+/// is against this machine in this run (with AVX-512 switched off, against the AVX2 peak). The same STREAM add and sum
+/// are also measured once at start-up for the header.
 /// </summary>
 public sealed unsafe class MachineLimits : IDisposable
 {
-    /// <summary>FMA peak per core in GFLOP/s used for the fractions: Zen 5 with AVX-512, as measured in WORKLOADS.md.</summary>
-    public const double FmaPeakPerCoreConstant = 224;
-
     const int N = Workloads.Big;                 // 16M floats = 64 MiB per array
 
     float* _a, _b, _c;
 
-    /// <summary>GFLOP/s per core that the fractions use.</summary>
-    public double FmaPeakPerCore { get; init; } = FmaPeakPerCoreConstant;
-
-    /// <summary>Measured Vector FMA GFLOP/s of one thread (for the record; the fractions use the constant).</summary>
+    /// <summary>Measured float FMA GFLOP/s of one thread (the limit of 1-thread rows).</summary>
     public double FmaMeasuredOneThread { get; private set; }
 
-    /// <summary>Measured Vector FMA GFLOP/s on all of the run's threads.</summary>
+    /// <summary>Measured float FMA GFLOP/s on all of the run's threads (the limit of rows on <see cref="Threads"/>).</summary>
     public double FmaMeasuredAllThreads { get; private set; }
+
+    /// <summary>Vector width (bits) of the FMA loop: the widest the runtime accelerates.</summary>
+    public static int FmaVectorBits => Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128;
+
+    /// <summary>STREAM add bandwidth (GB/s) on all threads, measured at start-up.</summary>
+    public double StartStreamAddGBps { get; private set; }
+
+    /// <summary>Sum bandwidth (GB/s) on all threads, measured at start-up.</summary>
+    public double StartSumGBps { get; private set; }
+
+    /// <summary>
+    /// FMA peak in GFLOP/s for a row on <paramref name="threads"/> threads: the 1-thread or all-thread measurement, and
+    /// for other counts the all-thread figure per thread times the count.
+    /// </summary>
+    public double FmaPeak(int threads) =>
+        threads <= 1 ? FmaMeasuredOneThread
+        : threads == Threads ? FmaMeasuredAllThreads
+        : FmaMeasuredAllThreads / Threads * threads;
 
     /// <summary>STREAM-style add bandwidths (GB/s, 3 × 64 MiB per pass) measured in this run, one per row.</summary>
     public List<double> StreamAddGBps { get; } = [];
@@ -39,13 +54,28 @@ public sealed unsafe class MachineLimits : IDisposable
 
     public int Threads { get; init; }
 
-    /// <summary>Measures the FMA loop on 1 and on <paramref name="threads"/> threads.</summary>
+    /// <summary>Measures the FMA loop on 1 and on <paramref name="threads"/> threads, and the STREAM add and sum once.</summary>
     public static MachineLimits Create(int threads)
     {
         var m = new MachineLimits { Threads = threads };
         m.FmaMeasuredOneThread = MeasureFma(1);
         m.FmaMeasuredAllThreads = MeasureFma(threads);
+        m.StartStreamAddGBps = AddBytes / m.BestSeconds(m.AddCase(threads)) / 1e9;
+        m.StartSumGBps = SumBytes / m.BestSeconds(m.SumCase(threads)) / 1e9;
         return m;
+    }
+
+    /// <summary>Best of 2 warm-up and 7 timed steps.</summary>
+    double BestSeconds(Case c)
+    {
+        double best = double.MaxValue;
+        for (int i = 0; i < 9; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            c.Step();
+            if (i >= 2) best = Math.Min(best, Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+        return best;
     }
 
     void EnsureBuffers()
@@ -169,13 +199,17 @@ public sealed unsafe class MachineLimits : IDisposable
         return tail;
     }
 
-    /// <summary>GFLOP/s of 10 independent FMA chains per thread for about 0.15 s.</summary>
+    /// <summary>
+    /// GFLOP/s of 12 independent FMA chains per thread: the best of 40 passes of about 3 ms (on a shared machine the
+    /// best pass is the least disturbed one, as for the GEMM probe's samples).
+    /// </summary>
     static double MeasureFma(int threads)
     {
-        const long reps = 20_000_000;
-        double flopsPerRep = Vector512.IsHardwareAccelerated ? 10 * 16 * 2 : 10 * 8 * 2;
+        const long reps = 2_000_000;
+        double flopsPerRep = 12.0 * (FmaVectorBits / 32) * 2;
+        Fma(1000);
         double best = 0;
-        for (int p = 0; p < 3; p++)
+        for (int p = 0; p < 40; p++)
         {
             long t0 = Stopwatch.GetTimestamp();
             Split(threads, threads, (lo, hi) => { for (int t = lo; t < hi; t++) Fma(reps); });
@@ -189,35 +223,53 @@ public sealed unsafe class MachineLimits : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static float Fma(long reps)
     {
-        if (Vector512.IsHardwareAccelerated)
+        if (Vector512.IsHardwareAccelerated) return Fma512(reps);
+        if (Vector256.IsHardwareAccelerated) return Fma256(reps);
+        return Fma128(reps);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static float Fma512(long reps)
+    {
+        var m = Vector512.Create(0.999999f); var k = Vector512.Create(1e-7f);
+        Vector512<float> a0 = Vector512.Create(1f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+        for (long r = 0; r < reps; r++)
         {
-            var m = Vector512.Create(0.999999f);
-            var k = Vector512.Create(1e-7f);
-            Vector512<float> a0 = Vector512.Create(1f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0;
-            for (long r = 0; r < reps; r++)
-            {
-                a0 = Vector512.FusedMultiplyAdd(a0, m, k); a1 = Vector512.FusedMultiplyAdd(a1, m, k);
-                a2 = Vector512.FusedMultiplyAdd(a2, m, k); a3 = Vector512.FusedMultiplyAdd(a3, m, k);
-                a4 = Vector512.FusedMultiplyAdd(a4, m, k); a5 = Vector512.FusedMultiplyAdd(a5, m, k);
-                a6 = Vector512.FusedMultiplyAdd(a6, m, k); a7 = Vector512.FusedMultiplyAdd(a7, m, k);
-                a8 = Vector512.FusedMultiplyAdd(a8, m, k); a9 = Vector512.FusedMultiplyAdd(a9, m, k);
-            }
-            return Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9);
+            a0 = Vector512.FusedMultiplyAdd(a0, m, k); a1 = Vector512.FusedMultiplyAdd(a1, m, k); a2 = Vector512.FusedMultiplyAdd(a2, m, k);
+            a3 = Vector512.FusedMultiplyAdd(a3, m, k); a4 = Vector512.FusedMultiplyAdd(a4, m, k); a5 = Vector512.FusedMultiplyAdd(a5, m, k);
+            a6 = Vector512.FusedMultiplyAdd(a6, m, k); a7 = Vector512.FusedMultiplyAdd(a7, m, k); a8 = Vector512.FusedMultiplyAdd(a8, m, k);
+            a9 = Vector512.FusedMultiplyAdd(a9, m, k); a10 = Vector512.FusedMultiplyAdd(a10, m, k); a11 = Vector512.FusedMultiplyAdd(a11, m, k);
         }
-        else
+        return Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static float Fma256(long reps)
+    {
+        var m = Vector256.Create(0.999999f); var k = Vector256.Create(1e-7f);
+        Vector256<float> a0 = Vector256.Create(1f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+        for (long r = 0; r < reps; r++)
         {
-            var m = Vector256.Create(0.999999f);
-            var k = Vector256.Create(1e-7f);
-            Vector256<float> a0 = Vector256.Create(1f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0;
-            for (long r = 0; r < reps; r++)
-            {
-                a0 = Vector256.FusedMultiplyAdd(a0, m, k); a1 = Vector256.FusedMultiplyAdd(a1, m, k);
-                a2 = Vector256.FusedMultiplyAdd(a2, m, k); a3 = Vector256.FusedMultiplyAdd(a3, m, k);
-                a4 = Vector256.FusedMultiplyAdd(a4, m, k); a5 = Vector256.FusedMultiplyAdd(a5, m, k);
-                a6 = Vector256.FusedMultiplyAdd(a6, m, k); a7 = Vector256.FusedMultiplyAdd(a7, m, k);
-                a8 = Vector256.FusedMultiplyAdd(a8, m, k); a9 = Vector256.FusedMultiplyAdd(a9, m, k);
-            }
-            return Vector256.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9);
+            a0 = Vector256.FusedMultiplyAdd(a0, m, k); a1 = Vector256.FusedMultiplyAdd(a1, m, k); a2 = Vector256.FusedMultiplyAdd(a2, m, k);
+            a3 = Vector256.FusedMultiplyAdd(a3, m, k); a4 = Vector256.FusedMultiplyAdd(a4, m, k); a5 = Vector256.FusedMultiplyAdd(a5, m, k);
+            a6 = Vector256.FusedMultiplyAdd(a6, m, k); a7 = Vector256.FusedMultiplyAdd(a7, m, k); a8 = Vector256.FusedMultiplyAdd(a8, m, k);
+            a9 = Vector256.FusedMultiplyAdd(a9, m, k); a10 = Vector256.FusedMultiplyAdd(a10, m, k); a11 = Vector256.FusedMultiplyAdd(a11, m, k);
         }
+        return Vector256.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static float Fma128(long reps)
+    {
+        var m = Vector128.Create(0.999999f); var k = Vector128.Create(1e-7f);
+        Vector128<float> a0 = Vector128.Create(1f), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+        for (long r = 0; r < reps; r++)
+        {
+            a0 = Vector128.FusedMultiplyAdd(a0, m, k); a1 = Vector128.FusedMultiplyAdd(a1, m, k); a2 = Vector128.FusedMultiplyAdd(a2, m, k);
+            a3 = Vector128.FusedMultiplyAdd(a3, m, k); a4 = Vector128.FusedMultiplyAdd(a4, m, k); a5 = Vector128.FusedMultiplyAdd(a5, m, k);
+            a6 = Vector128.FusedMultiplyAdd(a6, m, k); a7 = Vector128.FusedMultiplyAdd(a7, m, k); a8 = Vector128.FusedMultiplyAdd(a8, m, k);
+            a9 = Vector128.FusedMultiplyAdd(a9, m, k); a10 = Vector128.FusedMultiplyAdd(a10, m, k); a11 = Vector128.FusedMultiplyAdd(a11, m, k);
+        }
+        return Vector128.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
     }
 }

@@ -10,6 +10,11 @@ using Nabla.Bench;
 var opt = Options.Parse(args);
 if (opt is null) return 2;
 
+// --no-avx512: the whole run in a child process with AVX-512 switched off in the runtime, so Nabla takes its AVX2
+// paths and the FMA peak is measured at 256 bits (TorchSharp's native code is not affected by the switch).
+if (opt.NoAvx512 && Vector512.IsHardwareAccelerated)
+    return MachineInfo.RerunWithoutAvx512(args);
+
 bool nabla = !opt.PeerOnly && NablaWorkloads.Available;
 bool peer = false;
 if (!opt.NablaOnly)
@@ -76,16 +81,22 @@ if (opt.Rss)
 var inv = CultureInfo.InvariantCulture;
 Console.WriteLine($"## Nabla vs TorchSharp, {opt.Threads} thread(s), {DateTime.Now:yyyy-MM-dd HH:mm}");
 Console.WriteLine();
-Console.WriteLine($"- machine: {Environment.ProcessorCount} logical CPUs, {RuntimeInformation.OSDescription.Trim()}, " +
-    $".NET {Environment.Version}, Vector512 {(Vector512.IsHardwareAccelerated ? "accelerated" : "NOT accelerated")}");
+Console.WriteLine($"- CPU: {MachineInfo.CpuModel()}; {Environment.ProcessorCount} logical CPUs, {RuntimeInformation.OSDescription.Trim()}, " +
+    $".NET {Environment.Version}");
+Console.WriteLine($"- instruction sets the runtime reports: {MachineInfo.InstructionSets()}" +
+    (opt.NoAvx512 ? " (run with --no-avx512: DOTNET_EnableAVX512=0 DOTNET_EnableAVX512F=0)" : ""));
+Console.WriteLine($"- caches as Nabla reads them: {MachineInfo.Caches()}; GEMM: {MachineInfo.GemmConfig()}");
 Console.WriteLine($"- Nabla: {(nabla ? typeof(Nabla.torch).Assembly.GetName().Version : "skipped (--peer-only)")}; " +
     $"TorchSharp: {(peer ? PeerWorkloads.Version + " (libtorch 2.10 CPU)" : opt.NablaOnly ? "skipped (--nabla-only)" : "did not load: " + PeerWorkloads.LoadError)}");
 Console.WriteLine($"- {opt.Runs} timed runs per cell after warm-up, each about {opt.TargetMs} ms; cells are median (min–max) over the runs");
 string Gbps(List<double> xs) => xs.Count == 0 ? "not measured (no such row)" : string.Join(", ", xs.Select(x => x.ToString("F1", inv))) + " GB/s";
 Console.WriteLine($"- limits measured in this run (median of the timed runs, right before each memory-bound row, {opt.Threads} thread(s)): " +
     $"STREAM add (3 × 64 MiB) {Gbps(limits.StreamAddGBps)}; sum over 64 MiB {Gbps(limits.SumGBps)}");
-Console.WriteLine($"- FMA peak {MachineLimits.FmaPeakPerCoreConstant.ToString("F0", inv)} GFLOP/s per core (constant, from WORKLOADS.md; " +
-    $"measured now: {limits.FmaMeasuredOneThread.ToString("F0", inv)} on 1 thread, {limits.FmaMeasuredAllThreads.ToString("F0", inv)} on {opt.Threads})");
+Console.WriteLine($"- limits measured at start-up, {opt.Threads} thread(s): STREAM add {limits.StartStreamAddGBps.ToString("F1", inv)} GB/s, " +
+    $"sum {limits.StartSumGBps.ToString("F1", inv)} GB/s (best of 7)");
+Console.WriteLine($"- FMA peak measured at start-up (float, Vector{MachineLimits.FmaVectorBits}, best of 40 passes): " +
+    $"{limits.FmaMeasuredOneThread.ToString("F0", inv)} GFLOP/s on 1 thread, {limits.FmaMeasuredAllThreads.ToString("F0", inv)} on {opt.Threads}; " +
+    "every FMA-bound row's limit and fraction use the figure for its own thread count");
 Console.WriteLine("- W6 (ResNet-18): TorchSharp has no torchvision package here, so its column is n/a.");
 Console.WriteLine();
 Console.Write(Table.Render(rows, limits, nabla, peer, rss));
@@ -128,6 +139,7 @@ sealed class Options
     public bool PeerOnly { get; set; }
     public bool NablaOnly { get; set; }
     public bool Rss { get; set; } = true;
+    public bool NoAvx512 { get; set; }
     public string? RssProbe { get; set; }
     public int TargetMs { get; set; } = 250;
     // .NET tiered JIT (with dynamic PGO) settles small-op code after about 1-1.5 s of calls (W2 measured 52 µs at 300 ms
@@ -156,6 +168,7 @@ sealed class Options
                     case "--peer-only": o.PeerOnly = true; break;
                     case "--nabla-only": o.NablaOnly = true; break;
                     case "--no-rss": o.Rss = false; break;
+                    case "--no-avx512": o.NoAvx512 = true; break;
                     case "--rss-probe": o.RssProbe = Next(); break;
                     case "--target-ms": o.TargetMs = Math.Max(1, int.Parse(Next(), CultureInfo.InvariantCulture)); break;
                     case "--warmup-ms": o.WarmupMs = Math.Max(0, int.Parse(Next(), CultureInfo.InvariantCulture)); break;
@@ -181,13 +194,15 @@ sealed class Options
     static void Usage() => Console.Error.WriteLine(
         """
         Nabla.Bench [--runs N] [--threads N] [--only W1,W4,...] [--peer-only | --nabla-only] [--no-rss]
-                    [--target-ms MS] [--warmup-ms MS]
+                    [--target-ms MS] [--warmup-ms MS] [--no-avx512]
           --runs N       timed runs per workload (default 7); cells show median (min–max)
           --threads N    intra-op threads for both libraries (default: all logical CPUs); W4 also runs on 1 thread
           --only LIST    workload ids: W1,W1b,W2,W3,W4,W4b,W5,W5b,W6,W7,W8
           --peer-only    TorchSharp column only; --nabla-only: Nabla only (TorchSharp is never loaded)
           --no-rss       skip the child processes that measure W3's and W6's peak RSS per library
           --target-ms    length of one timed run (default 250); --warmup-ms: minimum warm-up (default 2000)
+          --no-avx512    rerun in a child process with DOTNET_EnableAVX512=0 (and the older DOTNET_EnableAVX512F=0):
+                         Nabla's AVX2 paths, the FMA peak measured at 256 bits
         Run TorchSharp with LD_PRELOAD=/tmp/libiosshim.so after tools/torchsharp-peer/setup.sh (bench/run.sh does both).
         """);
 }

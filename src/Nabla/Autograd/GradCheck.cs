@@ -1,5 +1,7 @@
 using Nabla.Autograd;
 
+using Nabla.Backends.Cpu;
+
 namespace Nabla
 {
     public static partial class torch
@@ -462,15 +464,15 @@ namespace Nabla.Autograd
 
         static double Read(Tensor x, int offset) => x._dtype switch
         {
-            ScalarType.Float64 => ((Storage<double>)x._storage).Span[offset],
-            ScalarType.Float32 => ((Storage<float>)x._storage).Span[offset],
+            ScalarType.Float64 => ((CpuStorage<double>)x._storage).Span[offset],
+            ScalarType.Float32 => ((CpuStorage<float>)x._storage).Span[offset],
             _ => throw new GradcheckError($"gradcheck cannot perturb an input of dtype {x._dtype}"),
         };
 
         static void Write(Tensor x, int offset, double value)
         {
-            if (x._dtype == ScalarType.Float64) ((Storage<double>)x._storage).Span[offset] = value;
-            else ((Storage<float>)x._storage).Span[offset] = (float)value;
+            if (x._dtype == ScalarType.Float64) ((CpuStorage<double>)x._storage).Span[offset] = value;
+            else ((CpuStorage<float>)x._storage).Span[offset] = (float)value;
         }
     }
 }

@@ -207,7 +207,7 @@ public static partial class torch
                     throw new InvalidOperationException(
                         $"Mismatch in shape: grad_output[{i}] has a shape of {ShapeUtil.SizeString(g._shape)} and output[{i}] has a shape of {ShapeUtil.SizeString(t._shape)}.");
                 }
-                if (g._dtype != t._dtype) g = Ops.Dispatch.ToDType(g, t._dtype);
+                if (g._dtype != t._dtype) g = Ops.Raw.ToDType(g, t._dtype);
                 rootGrads[i] = createGraph ? g : g.detach();
             }
             return (roots, rootGrads);

@@ -234,8 +234,8 @@ public static partial class torch
             static void ConvertInPlace(Tensor t, ScalarType dtype)
             {
                 if (t._dtype == dtype) return;
-                t.data = Ops.Dispatch.ToDType(t, dtype);
-                if (t._grad is { } g) t._grad = Ops.Dispatch.ToDType(g, dtype);
+                t.data = Ops.Raw.ToDType(t, dtype);
+                if (t._grad is { } g) t._grad = Ops.Raw.ToDType(g, dtype);
             }
 
             // ---- state -----------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 using Nabla.Ops;
 
+using Nabla.Backends.Cpu;
+
 namespace Nabla;
 
 public static partial class torch

@@ -1,5 +1,5 @@
 using Nabla.Autograd;
-using static Nabla.Ops.Dispatch;
+using static Nabla.Ops.Raw;
 
 namespace Nabla.Ops;
 
@@ -14,11 +14,11 @@ internal static class Arithmetic
         var dtype = ResultType(a, b);
         bool unitAlpha = alpha.Value == 1;
         Tensor result;
-        if (!unitAlpha && a._dtype == dtype && b._dtype == dtype && TryAxpy(result = Tensor.Empty(dtype, a._shape), a, b, alpha.Value)) { }
+        if (!unitAlpha && a._dtype == dtype && b._dtype == dtype && TryAxpy(result = Tensor.EmptyLike(a, dtype, a._shape), a, b, alpha.Value)) { }
         else
         {
-            var rhs = unitAlpha ? b : BinaryScalar(BinaryKind.Mul, b, alpha, dtype);
-            result = Binary(BinaryKind.Add, a, rhs, dtype);
+            var rhs = unitAlpha ? b : BinaryScalar(BinaryOp.Mul, b, alpha, dtype);
+            result = Binary(BinaryOp.Add, a, rhs, dtype);
         }
         if (Autograd.Autograd.ShouldRecord(a, b))
         {
@@ -35,11 +35,11 @@ internal static class Arithmetic
             throw new InvalidOperationException("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or `logical_xor()` operator instead.");
         var dtype = ResultType(a, b);
         Tensor result;
-        if (alpha.Value != 1 && a._dtype == dtype && b._dtype == dtype && TryAxpy(result = Tensor.Empty(dtype, a._shape), a, b, -alpha.Value)) { }
+        if (alpha.Value != 1 && a._dtype == dtype && b._dtype == dtype && TryAxpy(result = Tensor.EmptyLike(a, dtype, a._shape), a, b, -alpha.Value)) { }
         else
         {
-            var rhs = alpha.Value == 1 ? b : BinaryScalar(BinaryKind.Mul, b, alpha, dtype);
-            result = Binary(BinaryKind.Sub, a, rhs, dtype);
+            var rhs = alpha.Value == 1 ? b : BinaryScalar(BinaryOp.Mul, b, alpha, dtype);
+            result = Binary(BinaryOp.Sub, a, rhs, dtype);
         }
         if (Autograd.Autograd.ShouldRecord(a, b))
         {
@@ -52,7 +52,7 @@ internal static class Arithmetic
 
     public static Tensor Mul(Tensor a, Tensor b)
     {
-        var result = Binary(BinaryKind.Mul, a, b, ResultType(a, b));
+        var result = Binary(BinaryOp.Mul, a, b, ResultType(a, b));
         if (Autograd.Autograd.ShouldRecord(a, b))
         {
             var node = new MulBackward0(a, b);
@@ -66,7 +66,7 @@ internal static class Arithmetic
     {
         var dtype = ResultType(a, b);
         if (!dtype.IsFloatingPoint()) dtype = ScalarType.Float32; // true division
-        var result = Binary(BinaryKind.Div, a, b, dtype);
+        var result = Binary(BinaryOp.Div, a, b, dtype);
         if (Autograd.Autograd.ShouldRecord(a, b))
         {
             var node = new DivBackward0(a, b);
@@ -79,7 +79,7 @@ internal static class Arithmetic
     public static Tensor AddScalar(Tensor a, Scalar s, Scalar alpha)
     {
         var dtype = ResultType(a, s);
-        var result = BinaryScalar(BinaryKind.Add, a, alpha.Value == 1 ? s : s.Value * alpha.Value, dtype);
+        var result = BinaryScalar(BinaryOp.Add, a, alpha.Value == 1 ? s : s.Value * alpha.Value, dtype);
         if (Autograd.Autograd.ShouldRecord(a))
         {
             var node = new ScalarOperandBackward("AddBackward1", a, 1.0);
@@ -92,7 +92,7 @@ internal static class Arithmetic
     public static Tensor SubScalar(Tensor a, Scalar s, Scalar alpha)
     {
         var dtype = ResultType(a, s);
-        var result = BinaryScalar(BinaryKind.Sub, a, alpha.Value == 1 ? s : s.Value * alpha.Value, dtype);
+        var result = BinaryScalar(BinaryOp.Sub, a, alpha.Value == 1 ? s : s.Value * alpha.Value, dtype);
         if (Autograd.Autograd.ShouldRecord(a))
         {
             var node = new ScalarOperandBackward("SubBackward1", a, 1.0);
@@ -121,7 +121,7 @@ internal static class Arithmetic
     public static Tensor MulScalar(Tensor a, Scalar s)
     {
         var dtype = ResultType(a, s);
-        var result = BinaryScalar(BinaryKind.Mul, a, s, dtype);
+        var result = BinaryScalar(BinaryOp.Mul, a, s, dtype);
         if (Autograd.Autograd.ShouldRecord(a))
         {
             var node = new ScalarOperandBackward("MulBackward1", a, s);
@@ -135,7 +135,7 @@ internal static class Arithmetic
     {
         var dtype = ResultType(a, s);
         if (!dtype.IsFloatingPoint()) dtype = ScalarType.Float32;
-        var result = BinaryScalar(BinaryKind.Div, a, s, dtype);
+        var result = BinaryScalar(BinaryOp.Div, a, s, dtype);
         if (Autograd.Autograd.ShouldRecord(a))
         {
             var node = new ScalarOperandBackward("DivBackward1", a, s, divide: true);
@@ -149,7 +149,7 @@ internal static class Arithmetic
     {
         if (a._dtype == ScalarType.Bool)
             throw new InvalidOperationException("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
-        var result = Unary(UnaryKind.Neg, a);
+        var result = Unary(UnaryOp.Neg, a);
         if (Autograd.Autograd.ShouldRecord(a))
         {
             var node = new NegBackward0();
@@ -310,22 +310,6 @@ internal sealed class NegBackward0 : Node
 {
     public override string name() => "NegBackward0";
     protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { -g[0]! };
-}
-
-/// <summary>Backward of clone/contiguous: the identity.</summary>
-internal sealed class CloneBackward0 : Node
-{
-    public override string name() => "CloneBackward0";
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { g[0] };
-}
-
-/// <summary>Backward of a dtype conversion: the gradient converted back.</summary>
-internal sealed class ToCopyBackward0 : Node
-{
-    readonly ScalarType _selfType;
-    public ToCopyBackward0(ScalarType selfType) => _selfType = selfType;
-    public override string name() => "ToCopyBackward0";
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { g[0]!.to(_selfType) };
 }
 
 /// <summary>Shared helpers for backward rules.</summary>

@@ -1,5 +1,5 @@
 using Nabla.Autograd;
-using Nabla.Kernels.Cpu;
+using Nabla.Backends;
 
 namespace Nabla.Ops;
 
@@ -16,17 +16,18 @@ namespace Nabla.Ops;
 /// <summary>Convolution parameters after validation: two strides, paddings, dilations and the group count.</summary>
 internal readonly record struct ConvParams(long[] Stride, long[] Padding, long[] Dilation, long Groups)
 {
-    public Window2d Window(long[] input, long[] weight)
+    /// <summary>The window of a convolution with a weight of shape <paramref name="weight"/>, for the backend.</summary>
+    public SlidingWindow Window(long[] weight) =>
+        new((int)weight[2], (int)weight[3], (int)Stride[0], (int)Stride[1], (int)Padding[0], (int)Padding[1], (int)Dilation[0], (int)Dilation[1]);
+
+    /// <summary>The (N, O, OH, OW) shape of the convolution of an <paramref name="input"/>-shaped input.</summary>
+    public long[] OutputShape(long[] input, long[] weight)
     {
         int h = (int)input[2], w = (int)input[3], kh = (int)weight[2], kw = (int)weight[3];
         int oh = (int)((h + 2 * Padding[0] - Dilation[0] * (kh - 1) - 1) / Stride[0] + 1);
         int ow = (int)((w + 2 * Padding[1] - Dilation[1] * (kw - 1) - 1) / Stride[1] + 1);
-        return new Window2d(kh, kw, (int)Stride[0], (int)Stride[1], (int)Padding[0], (int)Padding[1],
-            (int)Dilation[0], (int)Dilation[1], h, w, oh, ow);
+        return new long[] { (int)input[0], (int)weight[0], oh, ow };
     }
-
-    public ConvolutionKernels.Problem Problem(long[] input, long[] weight) =>
-        new((int)input[0], (int)input[1], (int)weight[0], (int)Groups, Window(input, weight));
 }
 
 internal static class Conv
@@ -100,43 +101,15 @@ internal static class Conv
             throw new NotSupportedException($"\"slow_conv2d_cpu\" not implemented for '{x._dtype.CppScalarName()}'");
     }
 
-    static (T[] Array, int Offset) Data<T>(Tensor contiguous) where T : unmanaged
-    {
-        var s = (Storage<T>)contiguous._storage;
-        return (s.Array, s.Start + contiguous._offset);
-    }
-
     /// <summary>Raw forward (no autograd) of a validated 4-D convolution.</summary>
     internal static Tensor Forward(Tensor x, Tensor w, Tensor? bias, ConvParams p)
     {
-        var problem = p.Problem(x._shape, w._shape);
-        var result = Tensor.Empty(x._dtype, new long[] { problem.N, problem.O, problem.G.OH, problem.G.OW });
+        Raw.CheckSameDevice(x, w);
+        if (bias is not null) Raw.CheckSameDevice(x, bias);
+        var result = Tensor.EmptyLike(x, x._dtype, p.OutputShape(x._shape, w._shape));
         if (result._numel == 0) return result;
-        x = x.ContiguousRaw(); w = w.ContiguousRaw(); bias = bias?.ContiguousRaw();
-        switch (x._dtype)
-        {
-            case ScalarType.Float32: Forward<float>(problem, x, w, bias, result); break;
-            case ScalarType.Float64: Forward<double>(problem, x, w, bias, result); break;
-            case ScalarType.Int64: Forward<long>(problem, x, w, bias, result); break;
-            case ScalarType.Int32: Forward<int>(problem, x, w, bias, result); break;
-            default: throw new NotSupportedException($"\"slow_conv2d_cpu\" not implemented for '{x._dtype.CppScalarName()}'");
-        }
+        x.Backend.ConvForward(result.Raw, x.Raw, w.Raw, bias?.Raw, p.Window(w._shape), (int)p.Groups);
         return result;
-    }
-
-    static void Forward<T>(ConvolutionKernels.Problem p, Tensor x, Tensor w, Tensor? bias, Tensor y) where T : unmanaged, System.Numerics.INumber<T>
-    {
-        var (xa, xo) = Data<T>(x); var (wa, wo) = Data<T>(w); var (ya, yo) = Data<T>(y);
-        var (ba, bo) = bias is null ? (null, 0) : Data<T>(bias);
-        if (x._numel == 0 || w._numel == 0)
-        {
-            // Empty reduction (zero input channels): the output is the bias (or zero).
-            var dst = new Span<T>(ya, yo, y._numel);
-            int plane = p.G.OutPlane;
-            for (int i = 0; i < y._numel; i++) dst[i] = ba is null ? T.Zero : ba[bo + i / plane % p.O];
-            return;
-        }
-        ConvolutionKernels.Forward(p, xa, xo, wa, wo, ba, bo, ya, yo);
     }
 
     /// <summary>
@@ -146,27 +119,20 @@ internal static class Conv
     /// </summary>
     internal static Tensor?[] Backward(Tensor g, Tensor x, Tensor w, ConvParams p, bool[] mask)
     {
-        var problem = p.Problem(x._shape, w._shape);
-        if (g._dtype != x._dtype) g = Dispatch.Cast(g, x._dtype);
+        if (g._dtype != x._dtype) g = Raw.Cast(g, x._dtype);
+        Raw.CheckSameDevice(g, x, w);
+        var window = p.Window(w._shape);
         var gc = g.ContiguousRaw();
         Tensor? gx = null, gw = null, gb = null;
         if (mask[0])
         {
-            gx = new Tensor(x._dtype, x._shape, zero: false);
-            if (gx._numel > 0)
-            {
-                if (x._dtype == ScalarType.Float32) BackwardInput<float>(problem, gc, w.ContiguousRaw(), gx);
-                else BackwardInput<double>(problem, gc, w.ContiguousRaw(), gx);
-            }
+            gx = Tensor.EmptyLike(x, x._dtype, x._shape);
+            if (gx._numel > 0) x.Backend.ConvBackwardInput(gx.Raw, gc.Raw, w.Raw, window, (int)p.Groups);
         }
         if (mask[1])
         {
-            gw = new Tensor(w._dtype, w._shape, zero: true);
-            if (gw._numel > 0 && g._numel > 0)
-            {
-                if (x._dtype == ScalarType.Float32) BackwardWeight<float>(problem, x.ContiguousRaw(), gc, gw);
-                else BackwardWeight<double>(problem, x.ContiguousRaw(), gc, gw);
-            }
+            gw = new Tensor(w.Backend, w._dtype, w._shape, zero: true);
+            if (gw._numel > 0 && g._numel > 0) x.Backend.ConvBackwardWeight(gw.Raw, x.Raw, gc.Raw, window, (int)p.Groups);
         }
         if (mask[2]) gb = Reductions.SumRaw(gc, new[] { true, false, true, true }, false, gc._dtype);
         if (Autograd.Autograd.ShouldRecord(new[] { g, x, w }))
@@ -180,20 +146,6 @@ internal static class Conv
                 if (outputs[i] is { } o) { o._gradFn = node; o._outputNr = i; }
         }
         return new[] { gx, gw, gb };
-    }
-
-    static void BackwardInput<T>(ConvolutionKernels.Problem p, Tensor g, Tensor w, Tensor gx) where T : unmanaged, System.Numerics.INumber<T>
-    {
-        var (ga, go) = Data<T>(g); var (wa, wo) = Data<T>(w); var (xa, xo) = Data<T>(gx);
-        if (g._numel == 0 || w._numel == 0) { new Span<T>(xa, xo, gx._numel).Clear(); return; }
-        ConvolutionKernels.BackwardInput(p, ga, go, wa, wo, xa, xo);
-    }
-
-    static void BackwardWeight<T>(ConvolutionKernels.Problem p, Tensor x, Tensor g, Tensor gw) where T : unmanaged, System.Numerics.INumber<T>
-    {
-        var (xa, xo) = Data<T>(x); var (ga, go) = Data<T>(g); var (wa, wo) = Data<T>(gw);
-        if (x._numel == 0) return;
-        ConvolutionKernels.BackwardWeight(p, xa, xo, ga, go, wa, wo);
     }
 }
 

@@ -1,5 +1,7 @@
 using Nabla.Autograd;
 
+using Nabla.Backends.Cpu;
+
 namespace Nabla.Ops;
 
 /// <summary>where, maximum, minimum: selections whose gradients are masks.</summary>
@@ -9,14 +11,14 @@ internal static class Elementary
     {
         if (condition._dtype != ScalarType.Bool)
             throw new ArgumentException($"where expected condition to be a boolean tensor, but got a tensor with dtype {condition._dtype.CppScalarName()}");
-        var dtype = Dispatch.ResultType(x, y);
+        var dtype = Raw.ResultType(x, y);
         var shape = ShapeUtil.Broadcast(ShapeUtil.Broadcast(condition._shape, x._shape), y._shape);
         var result = Tensor.Empty(dtype, shape);
         if (result._numel > 0)
         {
             var c = Dense(condition, shape);
-            var xs = Dense(Dispatch.Cast(x, dtype), shape);
-            var ys = Dense(Dispatch.Cast(y, dtype), shape);
+            var xs = Dense(Raw.Cast(x, dtype), shape);
+            var ys = Dense(Raw.Cast(y, dtype), shape);
             switch (dtype)
             {
                 case ScalarType.Float32: Select<float>(c, xs, ys, result); break;
@@ -48,8 +50,8 @@ internal static class Elementary
 
     static Tensor MaxMin(Tensor a, Tensor b, bool max)
     {
-        var dtype = Dispatch.ResultType(a, b);
-        var result = Dispatch.Binary(max ? Dispatch.BinaryKind.Max : Dispatch.BinaryKind.Min, a, b, dtype);
+        var dtype = Raw.ResultType(a, b);
+        var result = Raw.Binary(max ? BinaryOp.Max : BinaryOp.Min, a, b, dtype);
         if (Autograd.Autograd.ShouldRecord(a, b))
         {
             var node = new MaxMinBackward(a, b, max);

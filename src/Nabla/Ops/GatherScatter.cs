@@ -3,6 +3,8 @@ using Nabla.Kernels.Cpu;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
+using Nabla.Backends.Cpu;
+
 namespace Nabla.Ops;
 
 /// <summary>gather, scatter (tensor or value source), scatter_add, index_select and masked_fill.</summary>
@@ -254,11 +256,11 @@ internal static class GatherScatter
             default:
             {
                 // bool: work in int32 and copy back
-                var asInt = Dispatch.ToDType(target, ScalarType.Int32);
-                var o = other is null ? null : (mode == 0 ? Tensor.Empty(ScalarType.Int32, other._shape) : Dispatch.ToDType(other, ScalarType.Int32));
+                var asInt = Raw.ToDType(target, ScalarType.Int32);
+                var o = other is null ? null : (mode == 0 ? Tensor.Empty(ScalarType.Int32, other._shape) : Raw.ToDType(other, ScalarType.Int32));
                 WalkT<int>(asInt, index, dim, o, mode, value.Value != 0 ? 1 : 0);
-                if (mode == 0) Dispatch.CopyInto(other!, o!);
-                else Dispatch.CopyInto(target, asInt);
+                if (mode == 0) Raw.CopyInto(other!, o!);
+                else Raw.CopyInto(target, asInt);
                 break;
             }
         }
@@ -268,10 +270,10 @@ internal static class GatherScatter
     {
         if (index._numel == 0) return;
         var ic = index.is_contiguous() ? index : index.ContiguousRaw();
-        var isg = (Storage<long>)ic._storage;
+        var isg = (CpuStorage<long>)ic._storage;
         int rank = Math.Max(index._shape.Length, 1);
         var shape = Padded(index._shape, rank, 1);
-        var ts = (Storage<T>)target._storage;
+        var ts = (CpuStorage<T>)target._storage;
         long dimSize = target._shape.Length == 0 ? 1 : target._shape[dim];
         var targetStrides = Padded(target._strides, rank, 1);
         T[] otherArray = System.Array.Empty<T>();
@@ -279,7 +281,7 @@ internal static class GatherScatter
         long[] otherStrides = new long[rank];
         if (other is not null)
         {
-            var os = (Storage<T>)other._storage;
+            var os = (CpuStorage<T>)other._storage;
             otherArray = os.Array;
             otherOff = os.Start + other._offset;
             otherStrides = Padded(other._strides, rank, 0);
@@ -311,7 +313,7 @@ internal static class GatherScatter
         if (src is not null && src._dtype != self._dtype) throw new InvalidOperationException($"{op}(): Expected self.dtype to be equal to src.dtype");
         CheckIndex(self, d, index, src, op);
         var result = Tensor.Empty(self._dtype, self._shape);
-        Dispatch.CopyInto(result, self);
+        Raw.CopyInto(result, self);
         WalkTyped(result, index, d, src, src is null ? 2 : add ? 3 : 1, value);
         return result;
     }
@@ -363,7 +365,7 @@ internal static class GatherScatter
         if (index._shape.Length > 1) throw new IndexOutOfRangeException("index_select(): Index is supposed to be a vector");
         int rank = self._shape.Length;
         int d = ShapeUtil.WrapDim(dim, rank);
-        var idx = Dispatch.Cast(index, ScalarType.Int64).ContiguousRaw().Contiguous<long>();
+        var idx = Raw.Cast(index, ScalarType.Int64).ContiguousRaw().Contiguous<long>();
         long size = rank == 0 ? 1 : self._shape[d];
         var shape = (long[])self._shape.Clone();
         if (rank > 0) shape[d] = idx.Length;
@@ -385,13 +387,13 @@ internal static class GatherScatter
         {
             for (int j = 0; j < idx.Length; j++)
             {
-                if (rank == 0) Dispatch.CopyInto(result, self);
-                else Dispatch.CopyInto(Joining.SelectRaw(result, d, j), Joining.SelectRaw(self, d, idx[j]));
+                if (rank == 0) Raw.CopyInto(result, self);
+                else Raw.CopyInto(Joining.SelectRaw(result, d, j), Joining.SelectRaw(self, d, idx[j]));
             }
         }
         if (Autograd.Autograd.ShouldRecord(self))
         {
-            var node = new IndexSelectBackward0(self, d, Dispatch.Cast(index, ScalarType.Int64));
+            var node = new IndexSelectBackward0(self, d, Raw.Cast(index, ScalarType.Int64));
             node.SetNextEdges(self);
             Autograd.Autograd.SetHistory(result, node);
         }
@@ -407,7 +409,7 @@ internal static class GatherScatter
         long outer = 1, inner = 1;
         for (int k = 0; k < dim; k++) outer *= self._shape[k];
         for (int k = dim + 1; k < self._shape.Length; k++) inner *= self._shape[k];
-        var (ss, sr) = ((Storage<T>)self._storage, (Storage<T>)result._storage);
+        var (ss, sr) = ((CpuStorage<T>)self._storage, (CpuStorage<T>)result._storage);
         var body = new SelectBody<T>(ss.Array, ss.Start + self._offset, sr.Array, sr.Start + result._offset, idx.ToArray(),
             (int)self._shape[dim], (int)inner);
         int blocks = (int)(outer * idx.Length);

@@ -1,5 +1,7 @@
 using Nabla.Autograd;
 
+using Nabla.Backends.Cpu;
+
 namespace Nabla.Ops;
 
 // Note [Indexing]
@@ -173,7 +175,7 @@ internal static class Indexing
                 var columns = IndexingKernels.NonzeroPerDim(t);
                 for (int j = 0; j < columns.Length; j++) adv[dim + j] = columns[j];
             }
-            else adv[dim] = Dispatch.ToDType(t, ScalarType.Int64); // a private copy: later writes to t cannot change the graph
+            else adv[dim] = Raw.ToDType(t, ScalarType.Int64); // a private copy: later writes to t cannot change the graph
         }
         return adv;
     }
@@ -232,7 +234,7 @@ internal static class Indexing
     {
         CheckValueDType(self, values);
         var result = Tensor.Empty(self._dtype, self._shape);
-        Dispatch.CopyInto(result, self);
+        Raw.CopyInto(result, self);
         var layout = AdvancedLayout.Create(result, indices);
         IndexingKernels.Scatter(result, layout, BroadcastValues(values, layout.OutShape, self._dtype), accumulate);
         if (Autograd.Autograd.ShouldRecord(self, values))
@@ -254,7 +256,7 @@ internal static class Indexing
     static Tensor BroadcastValues(Tensor values, long[] shape, ScalarType dtype)
     {
         var full = Tensor.Empty(dtype, shape);
-        try { Dispatch.CopyInto(full, values); }
+        try { Raw.CopyInto(full, values); }
         catch (ArgumentException)
         {
             throw new InvalidOperationException(
@@ -302,8 +304,8 @@ internal static class Indexing
                 "indexed assignment into a view is not supported by Nabla when autograd records it (PyTorch rebases the view's base with CopySlices); index the base tensor directly, or clone() the view first");
         if (region.Advanced is null)
         {
-            if (ReferenceEquals(writeValue._storage, self._storage)) writeValue = Dispatch.ToDType(writeValue, writeValue._dtype);
-            Dispatch.CopyInto(sliced, writeValue); // validates the broadcast before writing anything
+            if (ReferenceEquals(writeValue._storage, self._storage)) writeValue = Raw.ToDType(writeValue, writeValue._dtype);
+            Raw.CopyInto(sliced, writeValue); // validates the broadcast before writing anything
         }
         else
         {
@@ -325,7 +327,7 @@ internal static class Indexing
     public static Tensor ZeroRegion(Tensor grad, IndexRegion region)
     {
         var result = Tensor.Empty(grad._dtype, grad._shape);
-        Dispatch.CopyInto(result, grad);
+        Raw.CopyInto(result, grad);
         var sliced = region.ApplyBasicRaw(result);
         if (region.Advanced is null) sliced.FillUnchecked(0);
         else

@@ -1,5 +1,7 @@
 using System.Numerics;
 
+using Nabla.Backends.Cpu;
+
 namespace Nabla.Ops;
 
 // Note [Advanced indexing layout]
@@ -49,7 +51,7 @@ internal sealed class AdvancedLayout
         {
             if (indices[d] is not { } idx) continue;
             var full = Tensor.Empty(ScalarType.Int64, broadcast);
-            Dispatch.CopyInto(full, idx);
+            Raw.CopyInto(full, idx);
             var values = full.Contiguous<long>();
             long size = t._shape[d], stride = t._strides[d];
             for (int p = 0; p < nb; p++)
@@ -133,8 +135,8 @@ internal static class IndexingKernels
 
     static void GatherT<T>(Tensor src, Tensor dst, AdvancedLayout l) where T : unmanaged
     {
-        var s = (Storage<T>)src._storage;
-        var d = (Storage<T>)dst._storage;
+        var s = (CpuStorage<T>)src._storage;
+        var d = (CpuStorage<T>)dst._storage;
         T[] sa = s.Array, da = d.Array;
         long start = s.Start + l.Base;
         int k = d.Start + dst._offset;
@@ -175,7 +177,7 @@ internal static class IndexingKernels
 
     static void ScatterT<T>(Tensor dst, AdvancedLayout l, Tensor values, bool accumulate) where T : unmanaged, INumber<T>
     {
-        var d = (Storage<T>)dst._storage;
+        var d = (CpuStorage<T>)dst._storage;
         T[] da = d.Array;
         var src = values.Contiguous<T>();
         long start = d.Start + l.Base;
@@ -193,7 +195,7 @@ internal static class IndexingKernels
 
     static void ScatterBool(Tensor dst, AdvancedLayout l, Tensor values, bool accumulate)
     {
-        var d = (Storage<bool>)dst._storage;
+        var d = (CpuStorage<bool>)dst._storage;
         bool[] da = d.Array;
         var src = values.Contiguous<bool>();
         long start = d.Start + l.Base;

@@ -61,6 +61,8 @@ internal static class Joining
         for (int i = 0; i < tensors.Length; i++)
         {
             var t = tensors[i];
+            if (!ReferenceEquals(t._storage.Backend, reference._storage.Backend))
+                throw Raw.DeviceMismatch(reference._storage.Device, t._storage.Device);
             if (Skipped(t) && !ReferenceEquals(t, reference)) continue;
             if (t._shape.Length != rank)
                 throw new InvalidOperationException($"Tensors must have same number of dimensions: got {rank} and {t._shape.Length}");
@@ -72,13 +74,13 @@ internal static class Joining
         }
         var shape = (long[])reference._shape.Clone();
         shape[d] = total;
-        var result = Tensor.Empty(dtype, shape);
+        var result = Tensor.EmptyLike(reference, dtype, shape);
         long offset = 0;
         foreach (var t in tensors)
         {
             if (Skipped(t) && !ReferenceEquals(t, reference)) continue;
             long size = t._shape[d];
-            if (size > 0) Dispatch.CopyInto(NarrowRaw(result, d, offset, size), t);
+            if (size > 0) Raw.CopyInto(NarrowRaw(result, d, offset, size), t);
             offset += size;
         }
         if (Autograd.Autograd.ShouldRecord(tensors))
@@ -235,12 +237,12 @@ internal static class Joining
             interleavedShape[2 * i + 1] = s;
             interleavedStrides[2 * i + 1] = i < lead ? 0 : self._strides[i - lead];
         }
-        var result = Tensor.Empty(self._dtype, outShape);
+        var result = Tensor.EmptyLike(self, self._dtype, outShape);
         if (result._numel > 0)
         {
             var src = new Tensor(self._storage, interleavedShape, interleavedStrides, self._offset);
             var dst = new Tensor(result._storage, interleavedShape, ShapeUtil.ContiguousStrides(interleavedShape), 0);
-            Dispatch.CopyInto(dst, src);
+            Raw.CopyInto(dst, src);
         }
         if (Autograd.Autograd.ShouldRecord(self))
         {
@@ -272,8 +274,8 @@ internal static class Joining
             offset += (self._shape[d] - 1) * strides[d];
             strides[d] = -strides[d];
         }
-        var result = Tensor.Empty(self._dtype, self._shape);
-        if (result._numel > 0) Dispatch.CopyInto(result, new Tensor(self._storage, self._shape, strides, (int)offset));
+        var result = Tensor.EmptyLike(self, self._dtype, self._shape);
+        if (result._numel > 0) Raw.CopyInto(result, new Tensor(self._storage, self._shape, strides, (int)offset));
         if (Autograd.Autograd.ShouldRecord(self))
         {
             var node = new FlipBackward0(wrapped);

@@ -1,10 +1,11 @@
 using Nabla.Autograd;
-using Nabla.Kernels.Cpu;
+using Nabla.Backends;
 
 namespace Nabla.Ops;
 
-// Matrix products. Operands are passed to the GEMM with their own strides, so transposed views (as in every
-// backward rule: grad @ b.T, a.T @ grad) are never copied.
+// Matrix products: shape and dtype checks, autograd, and the Matmul primitive (Note [The backend wall]), which reads
+// the operands with their own strides, so transposed views (as in every backward rule: grad @ b.T, a.T @ grad) are
+// never copied.
 
 internal static class Linalg
 {
@@ -20,55 +21,10 @@ internal static class Linalg
     /// <summary>Raw 2-D product into a new contiguous tensor (no autograd).</summary>
     public static Tensor MmRaw(Tensor a, Tensor b)
     {
-        int m = (int)a._shape[0], k = (int)a._shape[1], n = (int)b._shape[1];
-        var c = new Tensor(a._dtype, new long[] { m, n }, zero: false);
-        MmInto(a, b, c, 0f);
+        Raw.CheckSameDevice(a, b);
+        var c = Tensor.EmptyLike(a, a._dtype, new long[] { a._shape[0], b._shape[1] });
+        a.Backend.Matmul(c.Raw, a.Raw, b.Raw, accumulate: false);
         return c;
-    }
-
-    static void MmInto(Tensor a, Tensor b, Tensor c, float beta)
-    {
-        int m = (int)a._shape[0], k = (int)a._shape[1], n = (int)b._shape[1];
-        if (a._dtype == ScalarType.Int64) IntegerMm<long>(a, b, c, beta != 0);
-        else if (a._dtype == ScalarType.Int32) IntegerMm<int>(a, b, c, beta != 0);
-        else if (a._dtype == ScalarType.Float32)
-        {
-            var sa = (Storage<float>)a._storage; var sb = (Storage<float>)b._storage; var sc = (Storage<float>)c._storage;
-            Gemm.Matmul(m, n, k, Operand(sa.Array, sa.Start + a._offset, a), (int)a._strides[0], (int)a._strides[1],
-                Operand(sb.Array, sb.Start + b._offset, b), (int)b._strides[0], (int)b._strides[1],
-                sc.Array.AsSpan(sc.Start + c._offset, c._numel), n, 1f, beta);
-        }
-        else
-        {
-            var sa = (Storage<double>)a._storage; var sb = (Storage<double>)b._storage; var sc = (Storage<double>)c._storage;
-            Gemm.Matmul(m, n, k, Operand(sa.Array, sa.Start + a._offset, a), (int)a._strides[0], (int)a._strides[1],
-                Operand(sb.Array, sb.Start + b._offset, b), (int)b._strides[0], (int)b._strides[1],
-                sc.Array.AsSpan(sc.Start + c._offset, c._numel), n, 1.0, beta);
-        }
-    }
-
-    /// <summary>Integer products (exact, no SIMD: PyTorch supports them but they are rare).</summary>
-    static void IntegerMm<T>(Tensor a, Tensor b, Tensor c, bool accumulate) where T : unmanaged, System.Numerics.INumber<T>
-    {
-        int m = (int)a._shape[0], k = (int)a._shape[1], n = (int)b._shape[1];
-        var sa = a.StorageSpan<T>(); var sb = b.StorageSpan<T>(); var sc = c.StorageSpan<T>();
-        long ar = a._strides[0], ac = a._strides[1], br = b._strides[0], bc = b._strides[1], cr = c._strides[0], cc = c._strides[1];
-        for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
-            {
-                T sum = T.Zero;
-                for (int p = 0; p < k; p++) sum += sa[(int)(a._offset + i * ar + p * ac)] * sb[(int)(b._offset + p * br + j * bc)];
-                int at = (int)(c._offset + i * cr + j * cc);
-                sc[at] = accumulate ? sc[at] + sum : sum;
-            }
-    }
-
-    static ReadOnlySpan<T> Operand<T>(T[] array, int start, Tensor t)
-    {
-        if (t._numel == 0) return ReadOnlySpan<T>.Empty;
-        long reach = 1;
-        for (int i = 0; i < t._shape.Length; i++) reach += (t._shape[i] - 1) * t._strides[i];
-        return new ReadOnlySpan<T>(array, start, (int)reach);
     }
 
     public static Tensor Mm(Tensor a, Tensor b)
@@ -98,13 +54,14 @@ internal static class Linalg
                 $"mat1 and mat2 shapes cannot be multiplied ({a._shape[0]}x{a._shape[1]} and {b._shape[0]}x{b._shape[1]})");
         CheckTypes(a, b, "addmm_impl_cpu_");
         var outShape = new[] { a._shape[0], b._shape[1] };
-        var c = Tensor.Empty(a._dtype, outShape);
-        Dispatch.CopyInto(c, beta.Value == 1 ? input : Dispatch.BinaryScalar(Dispatch.BinaryKind.Mul, input, beta, input._dtype));
-        if (alpha.Value == 1) MmInto(a, b, c, 1f);
+        Raw.CheckSameDevice(a, b);
+        var c = Tensor.EmptyLike(a, a._dtype, outShape);
+        Raw.CopyInto(c, beta.Value == 1 ? input : Raw.BinaryScalar(BinaryOp.Mul, input, beta, input._dtype));
+        if (alpha.Value == 1) a.Backend.Matmul(c.Raw, a.Raw, b.Raw, accumulate: true);
         else
         {
             var p = MmRaw(a, b);
-            Dispatch.BinaryInto(Dispatch.BinaryKind.Add, c, c, Dispatch.BinaryScalar(Dispatch.BinaryKind.Mul, p, alpha, p._dtype));
+            Raw.BinaryInto(BinaryOp.Add, c, c, Raw.BinaryScalar(BinaryOp.Mul, p, alpha, p._dtype));
         }
         if (Autograd.Autograd.ShouldRecord(new[] { input, a, b }))
         {
@@ -135,29 +92,9 @@ internal static class Linalg
 
     static Tensor BmmRaw(Tensor a, Tensor b)
     {
-        int batch = (int)a._shape[0], m = (int)a._shape[1], k = (int)a._shape[2], n = (int)b._shape[2];
-        var c = new Tensor(a._dtype, new long[] { batch, m, n }, zero: false);
-        if (c._numel == 0) return c;
-        if (a._dtype.IsIntegral())
-        {
-            using (torch.no_grad())
-                for (int i = 0; i < batch; i++) MmInto(a.select(0, i), b.select(0, i), c.select(0, i), 0f);
-            return c;
-        }
-        if (a._dtype == ScalarType.Float32)
-        {
-            var sa = (Storage<float>)a._storage; var sb = (Storage<float>)b._storage; var sc = (Storage<float>)c._storage;
-            Gemm.BatchedMatmul(batch, m, n, k, Operand(sa.Array, sa.Start + a._offset, a), a._strides[0], (int)a._strides[1], (int)a._strides[2],
-                Operand(sb.Array, sb.Start + b._offset, b), b._strides[0], (int)b._strides[1], (int)b._strides[2],
-                sc.Array.AsSpan(sc.Start, c._numel), (long)m * n, n);
-        }
-        else
-        {
-            var sa = (Storage<double>)a._storage; var sb = (Storage<double>)b._storage; var sc = (Storage<double>)c._storage;
-            Gemm.BatchedMatmul(batch, m, n, k, Operand(sa.Array, sa.Start + a._offset, a), a._strides[0], (int)a._strides[1], (int)a._strides[2],
-                Operand(sb.Array, sb.Start + b._offset, b), b._strides[0], (int)b._strides[1], (int)b._strides[2],
-                sc.Array.AsSpan(sc.Start, c._numel), (long)m * n, n);
-        }
+        Raw.CheckSameDevice(a, b);
+        var c = Tensor.EmptyLike(a, a._dtype, new long[] { a._shape[0], a._shape[1], b._shape[2] });
+        if (c._numel > 0) a.Backend.Matmul(c.Raw, a.Raw, b.Raw, accumulate: false);
         return c;
     }
 

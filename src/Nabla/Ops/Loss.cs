@@ -5,7 +5,8 @@ namespace Nabla.Ops;
 
 // Loss functions with fused nodes, as PyTorch records them (MseLossBackward0, BinaryCrossEntropyBackward0,
 // BinaryCrossEntropyWithLogitsBackward0, NllLossBackward0 / NllLoss2DBackward0). Forward values are computed
-// without recording; backward rules follow derivatives.yaml / FunctionsManual.cpp and use differentiable ops.
+// without recording (binary_cross_entropy and nll_loss, which validate the values they read, by backend primitives);
+// backward rules follow derivatives.yaml / FunctionsManual.cpp and use differentiable ops.
 
 internal static class Loss
 {
@@ -29,7 +30,7 @@ internal static class Loss
 
     public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction)
     {
-        var dtype = Dispatch.ResultType(input, target);
+        var dtype = Raw.ResultType(input, target);
         if (!dtype.IsFloatingPoint())
             throw new InvalidOperationException($"\"mse_cpu\" not implemented for '{dtype.CppScalarName()}'");
         Tensor result;
@@ -53,19 +54,10 @@ internal static class Loss
     {
         if (target._dtype != input._dtype)
             throw new InvalidOperationException($"Found dtype {target._dtype.CppScalarName()} but expected {input._dtype.CppScalarName()}");
-        var x = input.ToDoubleArray();
-        var t = Dispatch.ToDType(target.expand(input._shape), ScalarType.Float64).ToDoubleArray();
-        var w = weight is null ? null : Dispatch.ToDType(weight.expand(input._shape), ScalarType.Float64).ToDoubleArray();
-        var loss = new double[x.Length];
-        for (int i = 0; i < x.Length; i++)
-        {
-            double xi = x[i];
-            if (!(xi >= 0 && xi <= 1)) throw new InvalidOperationException("all elements of input should be between 0 and 1");
-            // L = -w (t ln(x) + (1 - t) ln(1 - x)), each log clamped to >= -100 as PyTorch does.
-            double l = (t[i] - 1) * Math.Max(Math.Log(1 - xi), -100) - t[i] * Math.Max(Math.Log(xi), -100);
-            loss[i] = w is null ? l : l * w[i];
-        }
-        var elementwise = Dispatch.ToDType(torch.tensor(loss, input._shape, ScalarType.Float64), input._dtype);
+        Raw.CheckSameDevice(input, target);
+        if (weight is not null) Raw.CheckSameDevice(input, weight);
+        var elementwise = Tensor.EmptyLike(input, input._dtype, input._shape);
+        input.Backend.BinaryCrossEntropy(elementwise.Raw, input.Raw, target.expand(input._shape).Raw, weight?.expand(input._shape).Raw);
         Tensor result;
         using (torch.no_grad()) result = Reduce(elementwise, reduction);
         if (Autograd.Autograd.ShouldRecord(input, target))
@@ -137,10 +129,9 @@ internal static class Loss
             throw new InvalidOperationException("0D or 1D target tensor expected, multi-target not supported");
         if (rank == 1 && target._shape.Length != 0)
             throw new InvalidOperationException("0D or 1D target tensor expected, multi-target not supported");
-        long spatial = 1;
         var outShape = new List<long>();
         if (rank >= 2) outShape.Add(batch);
-        for (int i = 2; i < rank; i++) { spatial *= input._shape[i]; outShape.Add(input._shape[i]); }
+        for (int i = 2; i < rank; i++) outShape.Add(input._shape[i]);
         if (rank > 2 && !ShapeUtil.SameShape(target._shape, outShape.ToArray()))
             throw new InvalidOperationException($"Expected target size {ShapeUtil.Format(outShape.ToArray())}, got {ShapeUtil.Format(target._shape)}");
         if (weight is not null && (weight._shape.Length != 1 || weight._shape[0] != classes))
@@ -151,61 +142,15 @@ internal static class Loss
             throw new InvalidOperationException(
                 $"\"{(rank > 2 ? "nll_loss2d_forward_out_frame" : "nll_loss_out_frame")}\" not implemented for '{input._dtype.CppScalarName()}'");
 
-        var targets = target.ContiguousRaw().Contiguous<long>();
-        var w = weight?.ToDoubleArray();
-        // Only the targeted elements are read (no copy of the whole input), and the coefficients of the backward are
-        // written straight into a tensor of the input's dtype (pooled storage): the math stays in float64 as before.
-        var xin = input.ContiguousRaw();
-        bool f32 = xin._dtype == ScalarType.Float32;
-        if (!f32 && xin._dtype != ScalarType.Float64) xin = Dispatch.ToDType(xin, ScalarType.Float64);
+        Raw.CheckSameDevice(input, target);
+        if (weight is not null) Raw.CheckSameDevice(input, weight);
         bool record = Autograd.Autograd.ShouldRecord(input);
-        var perItem = reduction == Reduction.None ? new double[batch * spatial] : null;
-        double totalWeight = 0, sum = 0;
-        for (long n = 0; n < batch; n++)
+        bool reduce = reduction != Reduction.None;
+        var result = Tensor.EmptyLike(input, input._dtype, reduce ? System.Array.Empty<long>() : outShape.ToArray());
+        var c = record ? new Tensor(input.Backend, input._dtype, input._shape, zero: true) : null;
+        input.Backend.NllLoss(result.Raw, c?.Raw, input.Raw, target.Raw, weight?.Raw, reduce, reduction == Reduction.Mean, ignoreIndex);
+        if (c is not null)
         {
-            for (long s = 0; s < spatial; s++)
-            {
-                long t = targets[(int)(n * spatial + s)];
-                if (t == ignoreIndex) continue;
-                if (t < 0 || t >= classes) throw new IndexOutOfRangeException($"Target {t} is out of bounds.");
-                double wt = w is null ? 1 : w[t];
-                int at = (int)((n * classes + t) * spatial + s);
-                double xv = f32 ? xin.Contiguous<float>()[at] : xin.Contiguous<double>()[at];
-                double item = -wt * xv;
-                if (perItem is not null) perItem[n * spatial + s] = item;
-                else sum += item;
-                totalWeight += wt;
-            }
-        }
-        Tensor result;
-        double scale = 1;
-        if (reduction == Reduction.None)
-        {
-            result = torch.tensor(perItem!, outShape.ToArray(), ScalarType.Float64);
-        }
-        else
-        {
-            if (reduction == Reduction.Mean) { scale = totalWeight == 0 ? 0 : 1 / totalWeight; sum /= totalWeight; }
-            result = torch.tensor(sum, ScalarType.Float64);
-        }
-        result = Dispatch.ToDType(result, input._dtype);
-        if (record)
-        {
-            var c = new Tensor(input._dtype, input._shape, zero: true);
-            for (long n = 0; n < batch; n++)
-            {
-                for (long s = 0; s < spatial; s++)
-                {
-                    long t = targets[(int)(n * spatial + s)];
-                    if (t == ignoreIndex) continue;
-                    double coef = -(w is null ? 1 : w[t]);
-                    if (scale != 1) coef *= scale;
-                    int at = (int)((n * classes + t) * spatial + s);
-                    if (input._dtype == ScalarType.Float32) c.Contiguous<float>()[at] = (float)coef;
-                    else if (input._dtype == ScalarType.Float64) c.Contiguous<double>()[at] = coef;
-                    else throw new NotSupportedException($"nll_loss is not implemented for {input._dtype.CppScalarName()}");
-                }
-            }
             var node = new NllLossBackward(c, reduction, rank > 2 ? "NllLoss2DBackward0" : "NllLossBackward0");
             node.SetNextEdges(input);
             Autograd.Autograd.SetHistory(result, node);

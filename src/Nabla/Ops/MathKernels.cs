@@ -1,5 +1,7 @@
 using System.Numerics.Tensors;
 
+using Nabla.Backends.Cpu;
+
 namespace Nabla.Ops;
 
 /// <summary>Floating-point unary math on contiguous data through TensorPrimitives (vectorised exp, log, tanh, ...).</summary>
@@ -11,7 +13,7 @@ internal static class MathKernels
     /// <summary>f(a) as a new contiguous tensor; integer inputs are computed in float32 as PyTorch does.</summary>
     public static Tensor Apply(Kind kind, Tensor a)
     {
-        if (!a._dtype.IsFloatingPoint()) a = Dispatch.ToDType(a, ScalarType.Float32);
+        if (!a._dtype.IsFloatingPoint()) a = Raw.ToDType(a, ScalarType.Float32);
         else if (!a.is_contiguous()) a = a.ContiguousRaw();
         var result = Tensor.Empty(a._dtype, a._shape);
         if (result._numel == 0) return result;
@@ -35,7 +37,7 @@ internal static class MathKernels
             Run(kind, a.Contiguous<T>(), result.Contiguous<T>());
             return;
         }
-        var (sa, sr) = ((Storage<T>)a._storage, (Storage<T>)result._storage);
+        var (sa, sr) = ((CpuStorage<T>)a._storage, (CpuStorage<T>)result._storage);
         Nabla.Kernels.Cpu.ParallelFor.For((n + Block - 1) / Block, BlockGrain,
             new Body<T>(kind, sa.Array, sa.Start + a._offset, sr.Array, sr.Start + result._offset, n));
     }

@@ -3,6 +3,8 @@ using System.Numerics.Tensors;
 using Nabla.Autograd;
 using Nabla.Kernels.Cpu;
 
+using Nabla.Backends.Cpu;
+
 namespace Nabla.Ops;
 
 // Note [Row layout for reductions]: every reduction in MinMax/Statistics/Softmax first brings the reduced dims to the
@@ -163,10 +165,10 @@ internal static class MinMax
             case ScalarType.Int32: Rows<int>(rows, outer, n, values, indices, max); break;
             default:
             {
-                var asInt = Dispatch.ToDType(rows, ScalarType.Int32);
+                var asInt = Raw.ToDType(rows, ScalarType.Int32);
                 var v = values is null ? null : Tensor.Empty(ScalarType.Int32, values._shape);
                 Rows<int>(asInt, outer, n, v, indices, max);
-                if (values is not null) Dispatch.CopyInto(values, v!);
+                if (values is not null) Raw.CopyInto(values, v!);
                 break;
             }
         }
@@ -291,7 +293,7 @@ internal sealed class EvenlyDistributedBackward : Node
         return new[] { grad.div(count) * hits };
     }
 
-    static Tensor IsNaN(Tensor t) => Dispatch.Compare(Dispatch.CompareKind.Ne, t, t);
+    static Tensor IsNaN(Tensor t) => Raw.Compare(CompareOp.Ne, t, t);
 
     protected internal override void ReleaseVariables()
     {

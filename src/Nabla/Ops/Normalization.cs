@@ -1,12 +1,11 @@
-using System.Numerics;
 using Nabla.Autograd;
-using Nabla.Kernels.Cpu;
 
 namespace Nabla.Ops;
 
 // Note [Batch norm backward]
 // NativeBatchNormBackward0 has two implementations of the same formula. Without create_graph (grad mode off while
-// the engine runs it) it calls the raw per-channel kernel: two passes over (x, g), double accumulators. With
+// the engine runs it) it calls the BatchNormBackward primitive (the CPU backend's raw per-channel kernel: two passes
+// over (x, g), double accumulators) with the mean and invstd the forward saved. With
 // create_graph it evaluates the formula with differentiable tensor ops, recomputing mean and invstd from x, so
 // second derivatives are exact (their nodes are the composite's MulBackward0, MeanBackward1, ... rather than
 // PyTorch's single NativeBatchNormBackwardBackward0).
@@ -71,74 +70,34 @@ internal static class Norm
             throw new NotSupportedException($"\"batch_norm_cpu\" not implemented for '{input._dtype.CppScalarName()}'");
         CheckParameterDTypes(input, weight, bias, runningMean, runningVar);
 
+        if (weight is not null) Ops.Raw.CheckSameDevice(input, weight);
+        if (bias is not null) Ops.Raw.CheckSameDevice(input, bias);
+        if (runningMean is not null) Ops.Raw.CheckSameDevice(input, runningMean);
+        if (runningVar is not null) Ops.Raw.CheckSameDevice(input, runningVar);
+
         int n = (int)shape[0], c = (int)features, s = (int)(input._numel / Math.Max(1L, (long)n * c));
-        var mean = new double[c];
-        var invstd = new double[c];
+        var mean = Tensor.EmptyLike(input, ScalarType.Float64, new long[] { c });
+        var invstd = Tensor.EmptyLike(input, ScalarType.Float64, new long[] { c });
+        var result = Tensor.EmptyLike(input, input._dtype, shape);
+        input.Backend.BatchNorm(result.Raw, mean.Raw, invstd.Raw, input.Raw, weight?.Raw, bias?.Raw, runningMean?.Raw, runningVar?.Raw,
+            training, momentum, eps);
         if (training)
         {
-            var var = new double[c];
-            var x = input.ContiguousRaw();
-            if (input._numel > 0)
-            {
-                if (x._dtype == ScalarType.Float32) BatchNormKernels.Stats(((Storage<float>)x._storage).Array, ((Storage<float>)x._storage).Start + x._offset, n, c, s, mean, var);
-                else BatchNormKernels.Stats(((Storage<double>)x._storage).Array, ((Storage<double>)x._storage).Start + x._offset, n, c, s, mean, var);
-            }
-            for (int i = 0; i < c; i++) invstd[i] = var[i] == 0 && eps == 0 ? 0 : 1 / Math.Sqrt(var[i] + eps);
-            long count = (long)n * s;
-            if (runningMean is not null) UpdateRunning(runningMean, mean, momentum, 1.0);
-            if (runningVar is not null && count > 0) UpdateRunning(runningVar, var, momentum, count > 1 ? (double)count / (count - 1) : double.PositiveInfinity);
-        }
-        else
-        {
-            var rm = runningMean!.ToDoubleArray();
-            var rv = runningVar!.ToDoubleArray();
-            for (int i = 0; i < c; i++) { mean[i] = rm[i]; invstd[i] = 1 / Math.Sqrt(rv[i] + eps); }
-        }
-        var w = weight?.ToDoubleArray();
-        var b = bias?.ToDoubleArray();
-        var result = Tensor.Empty(input._dtype, shape);
-        if (input._numel > 0)
-        {
-            if (input._dtype == ScalarType.Float32) Transform<float>(input, result, n, c, s, mean, invstd, w, b);
-            else Transform<double>(input, result, n, c, s, mean, invstd, w, b);
+            // The primitive updated the running stats in place (running_var only from a non-empty batch).
+            runningMean?.BumpVersion();
+            if ((long)n * s > 0) runningVar?.BumpVersion();
         }
         if (Autograd.Autograd.ShouldRecord(new[] { input, weight ?? input, bias ?? input }))
         {
+            // The saved statistics live as long as the node (Note [Dispose scopes]: no scope may capture them).
+            mean.DetachFromDisposeScope();
+            invstd.DetachFromDisposeScope();
             var node = new NativeBatchNormBackward0(input, weight, training ? null : runningMean, training ? null : runningVar,
                 training, eps, mean, invstd);
             node.SetNextEdges(new[] { input, weight, bias });
             Autograd.Autograd.SetHistory(result, node);
         }
         return result;
-    }
-
-    /// <summary>running = (1 - momentum) * running + momentum * stat * correction, in place (bumps the version).</summary>
-    static void UpdateRunning(Tensor running, double[] stat, double momentum, double correction)
-    {
-        var current = running.ToDoubleArray();
-        var updated = new double[current.Length];
-        for (int i = 0; i < updated.Length; i++) updated[i] = momentum * stat[i] * correction + (1 - momentum) * current[i];
-        var src = new Tensor(new Storage<double>(updated, 0, updated.Length), running._shape, ShapeUtil.ContiguousStrides(running._shape), 0);
-        Dispatch.CopyInto(running, src);
-        running.BumpVersion();
-    }
-
-    static void Transform<T>(Tensor input, Tensor result, int n, int c, int s, double[] mean, double[] invstd, double[]? w, double[]? b)
-        where T : unmanaged, INumber<T>
-    {
-        var alpha = new T[c];
-        var beta = new T[c];
-        for (int i = 0; i < c; i++)
-        {
-            T m = T.CreateTruncating(mean[i]), inv = T.CreateTruncating(invstd[i]);
-            T wv = w is null ? T.One : T.CreateTruncating(w[i]), bv = b is null ? T.Zero : T.CreateTruncating(b[i]);
-            alpha[i] = inv * wv;
-            beta[i] = bv - m * inv * wv;
-        }
-        var x = input.ContiguousRaw();
-        var xs = (Storage<T>)x._storage;
-        var ys = (Storage<T>)result._storage;
-        BatchNormKernels.Transform(xs.Array, xs.Start + x._offset, ys.Array, ys.Start + result._offset, n, c, s, alpha, beta);
     }
 }
 
@@ -148,10 +107,10 @@ internal sealed class NativeBatchNormBackward0 : Node
     SavedTensor _input, _weight, _runningMean, _runningVar;
     readonly bool _hasWeight, _training;
     readonly double _eps;
-    readonly double[] _mean, _invstd;
+    readonly Tensor _mean, _invstd;   // float64 [C]: the statistics the forward normalised with
 
     public NativeBatchNormBackward0(Tensor input, Tensor? weight, Tensor? runningMean, Tensor? runningVar, bool training,
-        double eps, double[] mean, double[] invstd)
+        double eps, Tensor mean, Tensor invstd)
     {
         _input = new SavedTensor(input);
         _hasWeight = weight is not null;
@@ -178,46 +137,15 @@ internal sealed class NativeBatchNormBackward0 : Node
     Tensor?[] Raw(Tensor grad, Tensor x, Tensor? w)
     {
         var shape = x._shape;
-        int n = (int)shape[0], c = (int)shape[1], s = (int)(x._numel / Math.Max(1L, (long)n * c));
-        var weight = w?.ToDoubleArray() ?? Ones(c);
-        var xc = x.ContiguousRaw();
-        var gc = Dispatch.Cast(grad, x._dtype).ContiguousRaw();
-        var gx = NeedsInputGrad(0) ? Tensor.Empty(x._dtype, shape) : null;
-        var sumG = new double[c];
-        var dotp = new double[c];
-        if (x._numel > 0)
-        {
-            if (x._dtype == ScalarType.Float32) Run<float>(xc, gc, n, c, s, weight, gx, sumG, dotp);
-            else Run<double>(xc, gc, n, c, s, weight, gx, sumG, dotp);
-        }
-        Tensor? gw = null, gb = null;
+        var paramShape = new[] { shape[1] };
         var paramType = w?._dtype ?? x._dtype;
-        if (NeedsInputGrad(1))
-        {
-            var v = new double[c];
-            for (int i = 0; i < c; i++) v[i] = dotp[i] * _invstd[i];
-            gw = Dispatch.Cast(Vector(v), paramType);
-        }
-        if (NeedsInputGrad(2)) gb = Dispatch.Cast(Vector(sumG), paramType);
+        var gx = NeedsInputGrad(0) ? Tensor.EmptyLike(x, x._dtype, shape) : null;
+        var gw = NeedsInputGrad(1) ? Tensor.EmptyLike(x, paramType, paramShape) : null;
+        var gb = NeedsInputGrad(2) ? Tensor.EmptyLike(x, paramType, paramShape) : null;
+        var gc = Ops.Raw.Cast(grad, x._dtype);
+        Ops.Raw.CheckSameDevice(gc, x);
+        x.Backend.BatchNormBackward(gx?.Raw, gw?.Raw, gb?.Raw, gc.Raw, x.Raw, w?.Raw, _mean.Raw, _invstd.Raw, _training);
         return new[] { gx, gw, gb };
-    }
-
-    static double[] Ones(int c)
-    {
-        var r = new double[c];
-        Array.Fill(r, 1.0);
-        return r;
-    }
-
-    static Tensor Vector(double[] values) => new(new Storage<double>(values, 0, values.Length), new long[] { values.Length }, new long[] { 1 }, 0);
-
-    void Run<T>(Tensor x, Tensor g, int n, int c, int s, double[] weight, Tensor? gx, double[] sumG, double[] dotp) where T : unmanaged, INumber<T>
-    {
-        var xs = (Storage<T>)x._storage;
-        var gs = (Storage<T>)g._storage;
-        var ds = (Storage<T>?)gx?._storage;
-        BatchNormKernels.Backward(xs.Array, xs.Start + x._offset, gs.Array, gs.Start + g._offset, n, c, s, _mean, _invstd, weight,
-            _training, ds?.Array, ds is null ? 0 : ds.Start + gx!._offset, sumG, dotp);
     }
 
     Tensor?[] Composite(Tensor grad, Tensor x, Tensor? w)

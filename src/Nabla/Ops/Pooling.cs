@@ -1,6 +1,5 @@
-using System.Numerics;
 using Nabla.Autograd;
-using Nabla.Kernels.Cpu;
+using Nabla.Backends;
 
 namespace Nabla.Ops;
 
@@ -71,17 +70,8 @@ internal static class Pool
         return result;
     }
 
-    static int Planes(long[] shape) => (int)(shape.Length == 4 ? shape[0] * shape[1] : shape[0]);
-
-    static (T[] Array, int Offset) Data<T>(Tensor contiguous) where T : unmanaged
-    {
-        var s = (Storage<T>)contiguous._storage;
-        return (s.Array, s.Start + contiguous._offset);
-    }
-
-    static Window2d Window(long[] inShape, long[] k, long[] s, long[] p, long[] d, long oh, long ow) =>
-        new((int)k[0], (int)k[1], (int)s[0], (int)s[1], (int)p[0], (int)p[1], (int)d[0], (int)d[1],
-            (int)inShape[^2], (int)inShape[^1], (int)oh, (int)ow);
+    static SlidingWindow Window(long[] k, long[] s, long[] p, long[] d) =>
+        new((int)k[0], (int)k[1], (int)s[0], (int)s[1], (int)p[0], (int)p[1], (int)d[0], (int)d[1]);
 
     // ---- max pooling -----------------------------------------------------------------------------------------
 
@@ -102,24 +92,9 @@ internal static class Pool
         long ow = OutputSize(input._shape[^1], k[1], p[1], s[1], d[1], ceilMode);
         ShapeCheck(input, k, s, p, d, oh, ow);
         CheckFloat(input, "max_pool2d");
-        var output = Tensor.Empty(input._dtype, WithPlane(input._shape, oh, ow));
-        var indices = Tensor.Empty(ScalarType.Int64, output._shape);
-        if (output._numel > 0)
-        {
-            var g = Window(input._shape, k, s, p, d, oh, ow);
-            var x = input.ContiguousRaw();
-            var (ia, io) = Data<long>(indices);
-            if (input._dtype == ScalarType.Float32)
-            {
-                var (xa, xo) = Data<float>(x); var (ya, yo) = Data<float>(output);
-                PoolingKernels.MaxForward(Planes(input._shape), g, xa, xo, ya, yo, ia, io);
-            }
-            else
-            {
-                var (xa, xo) = Data<double>(x); var (ya, yo) = Data<double>(output);
-                PoolingKernels.MaxForward(Planes(input._shape), g, xa, xo, ya, yo, ia, io);
-            }
-        }
+        var output = Tensor.EmptyLike(input, input._dtype, WithPlane(input._shape, oh, ow));
+        var indices = Tensor.EmptyLike(input, ScalarType.Int64, output._shape);
+        if (output._numel > 0) input.Backend.MaxPool2d(output.Raw, indices.Raw, input.Raw, Window(k, s, p, d));
         if (Autograd.Autograd.ShouldRecord(input))
         {
             var node = new MaxPool2DWithIndicesBackward0(input, indices);
@@ -132,16 +107,10 @@ internal static class Pool
     /// <summary>max_pool2d_with_indices_backward: scatters <paramref name="grad"/> to the argmax positions (see Note [Pooling double backward]).</summary>
     internal static Tensor MaxPoolBackward(Tensor grad, Tensor? self, long[] inputShape, ScalarType dtype, Tensor indices)
     {
-        var gx = new Tensor(dtype, inputShape);
-        var gc = Dispatch.Cast(grad, dtype).ContiguousRaw();
-        var ic = indices.ContiguousRaw();
-        if (gc._numel > 0)
-        {
-            int planes = Planes(inputShape), inPlane = (int)(inputShape[^1] * inputShape[^2]), outPlane = (int)(indices._shape[^1] * indices._shape[^2]);
-            var (ia, io) = Data<long>(ic);
-            if (dtype == ScalarType.Float32) Scatter<float>(planes, inPlane, outPlane, gc, ia, io, gx);
-            else Scatter<double>(planes, inPlane, outPlane, gc, ia, io, gx);
-        }
+        Raw.CheckSameDevice(grad, indices);
+        var gx = new Tensor(grad.Backend, dtype, inputShape, zero: true);
+        var gc = Raw.Cast(grad, dtype);
+        if (gc._numel > 0) grad.Backend.MaxPool2dBackward(gx.Raw, gc.Raw, indices.Raw);
         if (Autograd.Autograd.ShouldRecord(self is null ? new[] { grad } : new[] { grad, self }))
         {
             var node = new MaxPool2DWithIndicesBackwardBackward0(indices);
@@ -149,12 +118,6 @@ internal static class Pool
             Autograd.Autograd.SetHistory(gx, node);
         }
         return gx;
-    }
-
-    static void Scatter<T>(int planes, int inPlane, int outPlane, Tensor g, long[] idx, int idxOff, Tensor gx) where T : unmanaged, INumber<T>
-    {
-        var (ga, go) = Data<T>(g); var (xa, xo) = Data<T>(gx);
-        PoolingKernels.MaxBackward(planes, inPlane, outPlane, ga, go, idx, idxOff, xa, xo);
     }
 
     /// <summary>Gathers <paramref name="grad"/> (input-shaped) at the argmax positions: flatten, gather (<c>GatherBackward0</c>), view.</summary>
@@ -166,23 +129,8 @@ internal static class Pool
         var flat = grad.reshape(flatShape);
         var outFlatShape = (long[])flatShape.Clone();
         outFlatShape[^1] = indices._shape[^1] * indices._shape[^2];
-        var result = Tensor.Empty(grad._dtype, outFlatShape);
-        var fc = flat.ContiguousRaw();
-        var (ia, io) = Data<long>(indices.ContiguousRaw());
-        int planes = Planes(inShape), inPlane = (int)flatShape[^1], outPlane = (int)outFlatShape[^1];
-        if (result._numel > 0)
-        {
-            if (grad._dtype == ScalarType.Float32)
-            {
-                var (xa, xo) = Data<float>(fc); var (ya, yo) = Data<float>(result);
-                PoolingKernels.Gather(planes, inPlane, outPlane, xa, xo, ia, io, ya, yo);
-            }
-            else
-            {
-                var (xa, xo) = Data<double>(fc); var (ya, yo) = Data<double>(result);
-                PoolingKernels.Gather(planes, inPlane, outPlane, xa, xo, ia, io, ya, yo);
-            }
-        }
+        Tensor result;
+        using (torch.no_grad()) result = flat.gather(-1, indices.reshape(outFlatShape));
         if (Autograd.Autograd.ShouldRecord(flat))
         {
             var node = new MaxPoolGatherBackward(indices, inShape, flatShape);
@@ -208,27 +156,8 @@ internal static class Pool
         // PyTorch's CPU kernel also takes int64 (the window sum divided with C++ integer division, truncating).
         if (input._dtype != ScalarType.Int64) CheckFloat(input, "avg_pool2d");
         var args = new AvgArgs(k, s, p, ceilMode, countIncludePad);
-        var output = Tensor.Empty(input._dtype, WithPlane(input._shape, oh, ow));
-        if (output._numel > 0)
-        {
-            var g = Window(input._shape, k, s, p, one, oh, ow);
-            var x = input.ContiguousRaw();
-            if (input._dtype == ScalarType.Float32)
-            {
-                var (xa, xo) = Data<float>(x); var (ya, yo) = Data<float>(output);
-                PoolingKernels.AvgForward(Planes(input._shape), g, countIncludePad, xa, xo, ya, yo);
-            }
-            else if (input._dtype == ScalarType.Int64)
-            {
-                var (xa, xo) = Data<long>(x); var (ya, yo) = Data<long>(output);
-                PoolingKernels.AvgForward(Planes(input._shape), g, countIncludePad, xa, xo, ya, yo);
-            }
-            else
-            {
-                var (xa, xo) = Data<double>(x); var (ya, yo) = Data<double>(output);
-                PoolingKernels.AvgForward(Planes(input._shape), g, countIncludePad, xa, xo, ya, yo);
-            }
-        }
+        var output = Tensor.EmptyLike(input, input._dtype, WithPlane(input._shape, oh, ow));
+        if (output._numel > 0) input.Backend.AvgPool2d(output.Raw, input.Raw, Window(k, s, p, one), countIncludePad);
         if (Autograd.Autograd.ShouldRecord(input))
         {
             var node = new AvgPool2DBackward0(input, args);
@@ -244,22 +173,10 @@ internal static class Pool
     /// <summary>avg_pool2d_backward: spreads each gradient over its window (see Note [Pooling double backward]).</summary>
     internal static Tensor AvgPoolBackward(Tensor grad, Tensor? self, long[] inputShape, ScalarType dtype, AvgArgs a)
     {
-        var gx = new Tensor(dtype, inputShape);
-        var gc = Dispatch.Cast(grad, dtype).ContiguousRaw();
+        var gx = new Tensor(grad.Backend, dtype, inputShape, zero: true);
+        var gc = Raw.Cast(grad, dtype);
         if (gc._numel > 0)
-        {
-            var g = Window(inputShape, a.Kernel, a.Stride, a.Padding, new long[] { 1, 1 }, grad._shape[^2], grad._shape[^1]);
-            if (dtype == ScalarType.Float32)
-            {
-                var (ga, go) = Data<float>(gc); var (xa, xo) = Data<float>(gx);
-                PoolingKernels.AvgBackward(Planes(inputShape), g, a.CountIncludePad, ga, go, xa, xo);
-            }
-            else
-            {
-                var (ga, go) = Data<double>(gc); var (xa, xo) = Data<double>(gx);
-                PoolingKernels.AvgBackward(Planes(inputShape), g, a.CountIncludePad, ga, go, xa, xo);
-            }
-        }
+            grad.Backend.AvgPool2dBackward(gx.Raw, gc.Raw, Window(a.Kernel, a.Stride, a.Padding, new long[] { 1, 1 }), a.CountIncludePad);
         if (Autograd.Autograd.ShouldRecord(self is null ? new[] { grad } : new[] { grad, self }))
         {
             var node = new PoolBackwardBackward("AvgPool2DBackwardBackward0", gg => AvgPool2d(gg, a.Kernel, a.Stride, a.Padding, a.CeilMode, a.CountIncludePad));
@@ -290,22 +207,8 @@ internal static class Pool
                 throw new ArgumentException(
                     $"adaptive_avg_pool2d(): Expected input to have non-zero size for non-batch dimensions, but input has sizes {ShapeUtil.Format(shape)} with dimension {i} being empty");
         CheckFloat(input, "adaptive_avg_pool2d_cpu");
-        var output = Tensor.Empty(input._dtype, WithPlane(shape, outputSize[0], outputSize[1]));
-        if (output._numel > 0)
-        {
-            var x = input.ContiguousRaw();
-            int h = (int)shape[^2], w = (int)shape[^1], oh = (int)outputSize[0], ow = (int)outputSize[1];
-            if (input._dtype == ScalarType.Float32)
-            {
-                var (xa, xo) = Data<float>(x); var (ya, yo) = Data<float>(output);
-                PoolingKernels.AdaptiveAvgForward(Planes(shape), h, w, oh, ow, xa, xo, ya, yo);
-            }
-            else
-            {
-                var (xa, xo) = Data<double>(x); var (ya, yo) = Data<double>(output);
-                PoolingKernels.AdaptiveAvgForward(Planes(shape), h, w, oh, ow, xa, xo, ya, yo);
-            }
-        }
+        var output = Tensor.EmptyLike(input, input._dtype, WithPlane(shape, outputSize[0], outputSize[1]));
+        if (output._numel > 0) input.Backend.AdaptiveAvgPool2d(output.Raw, input.Raw);
         if (Autograd.Autograd.ShouldRecord(input))
         {
             var node = new AdaptiveAvgPool2DBackward0(input);
@@ -318,22 +221,10 @@ internal static class Pool
     /// <summary>adaptive_avg_pool2d_backward: spreads each gradient over its window (see Note [Pooling double backward]).</summary>
     internal static Tensor AdaptiveAvgPoolBackward(Tensor grad, Tensor? self, long[] inputShape, ScalarType dtype)
     {
-        var gx = new Tensor(dtype, inputShape);
-        var gc = Dispatch.Cast(grad, dtype).ContiguousRaw();
-        int h = (int)inputShape[^2], w = (int)inputShape[^1], oh = (int)grad._shape[^2], ow = (int)grad._shape[^1];
-        if (gc._numel > 0)
-        {
-            if (dtype == ScalarType.Float32)
-            {
-                var (ga, go) = Data<float>(gc); var (xa, xo) = Data<float>(gx);
-                PoolingKernels.AdaptiveAvgBackward(Planes(inputShape), h, w, oh, ow, ga, go, xa, xo);
-            }
-            else
-            {
-                var (ga, go) = Data<double>(gc); var (xa, xo) = Data<double>(gx);
-                PoolingKernels.AdaptiveAvgBackward(Planes(inputShape), h, w, oh, ow, ga, go, xa, xo);
-            }
-        }
+        var gx = new Tensor(grad.Backend, dtype, inputShape, zero: true);
+        var gc = Raw.Cast(grad, dtype);
+        int oh = (int)grad._shape[^2], ow = (int)grad._shape[^1];
+        if (gc._numel > 0) grad.Backend.AdaptiveAvgPool2dBackward(gx.Raw, gc.Raw);
         if (Autograd.Autograd.ShouldRecord(self is null ? new[] { grad } : new[] { grad, self }))
         {
             var outSize = new long[] { oh, ow };

@@ -1,6 +1,8 @@
 using Nabla.Autograd;
 using Nabla.Kernels.Cpu;
 
+using Nabla.Backends.Cpu;
+
 namespace Nabla.Ops;
 
 internal static class Reductions
@@ -39,14 +41,14 @@ internal static class Reductions
     public static Tensor SumRaw(Tensor x, bool[] mask, bool keepdim, ScalarType dtype)
     {
         var outShape = ReducedShape(x._shape, mask, keepdim);
-        if (dtype == ScalarType.Float32 && Array.IndexOf(mask, false) < 0 && LazyFusion.TrySum(x, out float fused))
+        if (dtype == ScalarType.Float32 && Array.IndexOf(mask, false) < 0 && x.Backend.TrySumDeferred(x.Raw, out float fused))
         {
             // A deferred elementwise result summed without writing it (Note [Lazy fusion]).
             var r = new Tensor(dtype, outShape, zero: false);
             r.Contiguous<float>()[0] = fused;
             return r;
         }
-        if (x._dtype != dtype) x = Dispatch.ToDType(x, dtype);
+        if (x._dtype != dtype) x = Raw.ToDType(x, dtype);
         int rank = x._shape.Length;
         // Move reduced dims to a single block: if they are already one contiguous run, (outer, reduce, inner) works
         // on the contiguous data; otherwise permute them to the end first.
@@ -115,7 +117,7 @@ internal static class Reductions
         long count = 1;
         for (int i = 0; i < mask.Length; i++) if (mask[i]) count *= x._shape[i];
         var sum = SumRaw(x, mask, keepdim, outType);
-        var result = Dispatch.BinaryScalar(Dispatch.BinaryKind.Div, sum, (double)count, outType);
+        var result = Raw.BinaryScalar(BinaryOp.Div, sum, (double)count, outType);
         if (Autograd.Autograd.ShouldRecord(x))
         {
             var node = new SumBackward(x._shape, x._dtype, mask, keepdim, all ? "MeanBackward0" : "MeanBackward1", 1.0 / count);

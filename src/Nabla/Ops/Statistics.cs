@@ -3,6 +3,8 @@ using System.Numerics.Tensors;
 using Nabla.Autograd;
 using Nabla.Kernels.Cpu;
 
+using Nabla.Backends.Cpu;
+
 namespace Nabla.Ops;
 
 /// <summary>prod, var, std, logsumexp, norm and cumsum (rows per Note [Row layout for reductions]).</summary>
@@ -35,7 +37,7 @@ internal static class Statistics
     public static Tensor Prod(Tensor x, long? dim, bool keepdim, ScalarType? dtype)
     {
         var outType = dtype ?? (x._dtype.IsFloatingPoint() ? x._dtype : ScalarType.Int64);
-        var src = Dispatch.Cast(x, outType);
+        var src = Raw.Cast(x, outType);
         int rank = x._shape.Length;
         var mask = dim is { } d ? RowLayout.SingleDim(ShapeUtil.WrapDim(d, rank), rank) : Reductions.DimMask(null, rank);
         var rows = RowLayout.ToRows(src, mask, out int outer, out int n);
@@ -99,7 +101,7 @@ internal static class Statistics
     /// <summary>log(sum(exp(x))) over dims, computed stably (LogsumexpBackward0); integers compute in float32.</summary>
     public static Tensor LogSumExp(Tensor x, long[] dims, bool keepdim)
     {
-        var src = x._dtype.IsFloatingPoint() ? x : Dispatch.ToDType(x, ScalarType.Float32);
+        var src = x._dtype.IsFloatingPoint() ? x : Raw.ToDType(x, ScalarType.Float32);
         var mask = Reductions.DimMask(dims, x._shape.Length);
         var rows = RowLayout.ToRows(src, mask, out int outer, out int n);
         var result = Tensor.Empty(src._dtype, RowLayout.ReducedShape(x._shape, mask, keepdim));
@@ -180,7 +182,7 @@ internal static class Statistics
         int rank = x._shape.Length;
         int d = ShapeUtil.WrapDim(dim, rank);
         var mask = RowLayout.SingleDim(d, rank);
-        var src = Dispatch.Cast(x, outType);
+        var src = Raw.Cast(x, outType);
         Tensor result;
         if (outType is ScalarType.Float32 or ScalarType.Float64)
         {

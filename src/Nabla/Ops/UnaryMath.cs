@@ -1,6 +1,8 @@
 using Nabla.Autograd;
 using K = Nabla.Ops.MathKernels.Kind;
 
+using Nabla.Backends.Cpu;
+
 namespace Nabla.Ops;
 
 // Pointwise math: forward via MathKernels/Dispatch, backward rules as in PyTorch's derivatives.yaml, written with
@@ -82,19 +84,19 @@ internal static class UnaryMath
 
     public static Tensor Relu(Tensor a)
     {
-        var r = Dispatch.Unary(Dispatch.UnaryKind.Relu, a);
-        return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new ResultNode("ReluBackward0", r, static (g, x, y) => Dispatch.ThresholdGrad(g, y, 0))) : r;
+        var r = Raw.Unary(UnaryOp.Relu, a);
+        return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new ResultNode("ReluBackward0", r, static (g, x, y) => Raw.ThresholdGrad(g, y, 0))) : r;
     }
 
     public static Tensor Abs(Tensor a)
     {
-        var r = Dispatch.Unary(Dispatch.UnaryKind.Abs, a);
+        var r = Raw.Unary(UnaryOp.Abs, a);
         return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new InputNode("AbsBackward0", a, static (g, x) => g * x.sign())) : r;
     }
 
     public static Tensor Sign(Tensor a)
     {
-        var r = Dispatch.Unary(Dispatch.UnaryKind.Sign, a);
+        var r = Raw.Unary(UnaryOp.Sign, a);
         return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new InputNode("SignBackward0", a, static (g, x) => torch.zeros_like(g))) : r;
     }
 
@@ -102,10 +104,10 @@ internal static class UnaryMath
     public static Tensor Pow(Tensor a, Scalar exponent)
     {
         Tensor r;
-        var dtype = Dispatch.ResultType(a, exponent);
-        if (exponent.Value == 2) r = Dispatch.Binary(Dispatch.BinaryKind.Mul, a, a, dtype);
-        else if (exponent.Value == 1) r = Dispatch.Cast(a, dtype).ContiguousRaw() is var c && ReferenceEquals(c, a) ? Dispatch.ToDType(a, dtype) : c;
-        else r = PowKernel(Dispatch.Cast(a, dtype), exponent.Value);
+        var dtype = Raw.ResultType(a, exponent);
+        if (exponent.Value == 2) r = Raw.Binary(BinaryOp.Mul, a, a, dtype);
+        else if (exponent.Value == 1) r = Raw.Cast(a, dtype).ContiguousRaw() is var c && ReferenceEquals(c, a) ? Raw.ToDType(a, dtype) : c;
+        else r = PowKernel(Raw.Cast(a, dtype), exponent.Value);
         if (!Autograd.Autograd.ShouldRecord(a)) return r;
         double e = exponent.Value;
         return Record(r, a, new InputNode("PowBackward0", a, (g, x) =>
@@ -162,15 +164,15 @@ internal static class UnaryMath
     /// <summary>x ** y elementwise with a tensor exponent (PowBackward1).</summary>
     public static Tensor Pow(Tensor a, Tensor b)
     {
-        var dtype = Dispatch.ResultType(a, b);
-        var x = Dispatch.Cast(a, dtype); var y = Dispatch.Cast(b, dtype);
+        var dtype = Raw.ResultType(a, b);
+        var x = Raw.Cast(a, dtype); var y = Raw.Cast(b, dtype);
         var shape = ShapeUtil.Broadcast(x._shape, y._shape);
-        var xe = Dispatch.ToDType(x.expand(shape), ScalarType.Float64).Contiguous<double>();
-        var ye = Dispatch.ToDType(y.expand(shape), ScalarType.Float64).Contiguous<double>();
+        var xe = Raw.ToDType(x.expand(shape), ScalarType.Float64).Contiguous<double>();
+        var ye = Raw.ToDType(y.expand(shape), ScalarType.Float64).Contiguous<double>();
         var r64 = new Tensor(ScalarType.Float64, shape);
         var d = r64.Contiguous<double>();
         for (int i = 0; i < d.Length; i++) d[i] = Math.Pow(xe[i], ye[i]);
-        var r = Dispatch.Cast(r64, dtype);
+        var r = Raw.Cast(r64, dtype);
         if (!Autograd.Autograd.ShouldRecord(a, b)) return r;
         var node = new PowBackward1(a, b, r);
         node.SetNextEdges(a, b);
@@ -182,16 +184,16 @@ internal static class UnaryMath
     {
         if (min is null && max is null) throw new ArgumentException("torch.clamp: At least one of 'min' or 'max' must not be None");
         var dtype = a._dtype;
-        if (min is { } mn) dtype = ScalarTypeExtensions.Promote(dtype, Dispatch.ResultType(a, mn));
-        if (max is { } mx) dtype = ScalarTypeExtensions.Promote(dtype, Dispatch.ResultType(a, mx));
+        if (min is { } mn) dtype = ScalarTypeExtensions.Promote(dtype, Raw.ResultType(a, mn));
+        if (max is { } mx) dtype = ScalarTypeExtensions.Promote(dtype, Raw.ResultType(a, mx));
         var r = a;
-        if (min is { } lo) r = Dispatch.BinaryScalar(Dispatch.BinaryKind.Max, r, lo, dtype);
-        if (max is { } hi) r = Dispatch.BinaryScalar(Dispatch.BinaryKind.Min, r, hi, dtype);
+        if (min is { } lo) r = Raw.BinaryScalar(BinaryOp.Max, r, lo, dtype);
+        if (max is { } hi) r = Raw.BinaryScalar(BinaryOp.Min, r, hi, dtype);
         if (!Autograd.Autograd.ShouldRecord(a)) return r;
         double l = min?.Value ?? double.NegativeInfinity, h = max?.Value ?? double.PositiveInfinity;
         string name = nameOverride ?? "ClampBackward1";
         // Gradient passes where lo <= x <= hi (1 at both bounds, as PyTorch).
-        return Record(r, a, new InputNode(name, a, (g, x) => Dispatch.ClampGrad(g, x, l, h)));
+        return Record(r, a, new InputNode(name, a, (g, x) => Raw.ClampGrad(g, x, l, h)));
     }
 }
 

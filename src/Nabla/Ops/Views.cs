@@ -142,7 +142,7 @@ internal static class Views
             }
             else shape[i] = want == -1 ? self._shape[i - lead] : want;
         }
-        var strides = Dispatch.BroadcastStrides(self, shape);
+        var strides = Raw.BroadcastStrides(self, shape);
         return Record(MakeView(self, shape, strides, self._offset), self, new ExpandBackward0(self._shape));
     }
 
@@ -314,8 +314,8 @@ internal static class ScatterBack
 {
     public static Tensor Select(Tensor grad, long[] shape, int dim, long index)
     {
-        var result = new Tensor(grad._dtype, shape);
-        using (torch.no_grad()) Dispatch.CopyInto(Views.Select(result, dim, index), grad);
+        var result = new Tensor(grad.Backend, grad._dtype, shape, zero: true);
+        using (torch.no_grad()) Raw.CopyInto(Views.Select(result, dim, index), grad);
         if (Autograd.Autograd.ShouldRecord(grad))
         {
             var node = new SelectBackwardBackward(dim, index);
@@ -327,8 +327,8 @@ internal static class ScatterBack
 
     public static Tensor Slice(Tensor grad, long[] shape, int dim, long start, long end, long step)
     {
-        var result = new Tensor(grad._dtype, shape);
-        using (torch.no_grad()) Dispatch.CopyInto(Views.Slice(result, dim, start, end, step), grad);
+        var result = new Tensor(grad.Backend, grad._dtype, shape, zero: true);
+        using (torch.no_grad()) Raw.CopyInto(Views.Slice(result, dim, start, end, step), grad);
         if (Autograd.Autograd.ShouldRecord(grad))
         {
             var node = new SliceBackwardBackward(dim, start, end, step);

@@ -50,7 +50,7 @@ public readonly struct Scalar
             long v = IntegerValue;
             return System.Runtime.CompilerServices.Unsafe.As<long, T>(ref v);
         }
-        return Kernels.Cpu.Convert.FromDouble<T>(Value);
+        return ScalarConvert.FromDouble<T>(Value);
     }
 
     /// <summary>Prints as Python prints the number.</summary>

@@ -96,3 +96,29 @@ public static class ScalarTypeExtensions
         _ => 2,
     };
 }
+
+/// <summary>Maps a C# element type to its <see cref="ScalarType"/>.</summary>
+internal static class DTypeOf<T>
+{
+    public static readonly ScalarType Value =
+        typeof(T) == typeof(float) ? ScalarType.Float32 :
+        typeof(T) == typeof(double) ? ScalarType.Float64 :
+        typeof(T) == typeof(long) ? ScalarType.Int64 :
+        typeof(T) == typeof(int) ? ScalarType.Int32 :
+        typeof(T) == typeof(bool) ? ScalarType.Bool :
+        (ScalarType)(-1);
+}
+
+/// <summary>Converts a double to an element type with the cast rules of the kernels (float: rounding; integers: truncation; bool: non-zero or NaN).</summary>
+internal static class ScalarConvert
+{
+    public static T FromDouble<T>(double d) where T : unmanaged
+    {
+        if (typeof(T) == typeof(double)) return System.Runtime.CompilerServices.Unsafe.As<double, T>(ref d);
+        if (typeof(T) == typeof(float)) { float f = (float)d; return System.Runtime.CompilerServices.Unsafe.As<float, T>(ref f); }
+        if (typeof(T) == typeof(long)) { long l = (long)d; return System.Runtime.CompilerServices.Unsafe.As<long, T>(ref l); }
+        if (typeof(T) == typeof(int)) { int i = (int)(long)d; return System.Runtime.CompilerServices.Unsafe.As<int, T>(ref i); }
+        if (typeof(T) == typeof(bool)) { bool b = d != 0 || double.IsNaN(d); return System.Runtime.CompilerServices.Unsafe.As<bool, T>(ref b); }
+        throw new NotSupportedException(typeof(T).Name);
+    }
+}

@@ -143,7 +143,7 @@ public sealed partial class Tensor
                 _numel = value._numel;
                 return;
             }
-            Ops.Dispatch.CopyInto(new Tensor(_storage.Alias(), _shape, _strides, _offset), value);
+            Ops.Raw.CopyInto(new Tensor(_storage.Alias(), _shape, _strides, _offset), value);
         }
     }
 

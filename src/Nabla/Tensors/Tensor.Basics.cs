@@ -1,6 +1,7 @@
 using Nabla.Autograd;
 using Nabla.Ops;
 
+
 namespace Nabla;
 
 public sealed partial class Tensor
@@ -10,7 +11,7 @@ public sealed partial class Tensor
     {
         if (_numel != 1)
             throw new InvalidOperationException($"a Tensor with {_numel} elements cannot be converted to Scalar");
-        return Kernels.Cpu.Convert.FromDouble<T>(ToDouble());
+        return ScalarConvert.FromDouble<T>(ToDouble());
     }
 
     /// <summary>The value of a one-element tensor as a double.</summary>
@@ -28,45 +29,16 @@ public sealed partial class Tensor
     public long ToInt64() => item<long>();
 
     /// <summary>Element <paramref name="linear"/> in row-major order (any layout), as double.</summary>
-    internal double GetFlat(int linear)
-    {
-        int offset = _offset;
-        for (int d = _shape.Length - 1; d >= 0; d--)
-        {
-            int size = (int)_shape[d];
-            offset += (int)(linear % size * _strides[d]);
-            linear /= size;
-        }
-        return _dtype switch
-        {
-            ScalarType.Float32 => ((Storage<float>)_storage).Span[offset],
-            ScalarType.Float64 => ((Storage<double>)_storage).Span[offset],
-            ScalarType.Int64 => ((Storage<long>)_storage).Span[offset],
-            ScalarType.Int32 => ((Storage<int>)_storage).Span[offset],
-            _ => ((Storage<bool>)_storage).Span[offset] ? 1 : 0,
-        };
-    }
+    internal double GetFlat(int linear) => _storage.Backend.ReadElement(Raw, linear);
 
     /// <summary>Sets element <paramref name="linear"/> (row-major) of a contiguous tensor, bypassing autograd.</summary>
-    internal void SetFlat(int linear, double value)
-    {
-        int i = _offset + linear;
-        switch (_dtype)
-        {
-            case ScalarType.Float32: ((Storage<float>)_storage).Span[i] = (float)value; break;
-            case ScalarType.Float64: ((Storage<double>)_storage).Span[i] = value; break;
-            case ScalarType.Int64: ((Storage<long>)_storage).Span[i] = (long)value; break;
-            case ScalarType.Int32: ((Storage<int>)_storage).Span[i] = (int)value; break;
-            default: ((Storage<bool>)_storage).Span[i] = value != 0; break;
-        }
-    }
+    internal void SetFlat(int linear, double value) => _storage.Backend.WriteElement(Raw, linear, value);
 
     /// <summary>All elements in row-major order as doubles (for printing and tests).</summary>
     internal double[] ToDoubleArray()
     {
         var result = new double[_numel];
-        var c = Dispatch.Cast(ContiguousRaw(), ScalarType.Float64);
-        c.Contiguous<double>().CopyTo(result);
+        _storage.Backend.CopyToHost<double>(Raw, result);
         return result;
     }
 
@@ -74,7 +46,9 @@ public sealed partial class Tensor
     public T[] ToArray<T>() where T : unmanaged
     {
         CheckDType<T>();
-        return ContiguousRaw().Contiguous<T>().ToArray();
+        var result = new T[_numel];
+        _storage.Backend.CopyToHost<T>(Raw, result);
+        return result;
     }
 
     /// <summary>A contiguous tensor with the same values: this tensor itself when already contiguous.</summary>
@@ -88,41 +62,35 @@ public sealed partial class Tensor
     internal Tensor ContiguousRaw()
     {
         if (is_contiguous()) return this;
-        var result = Empty(_dtype, _shape);
-        Dispatch.CopyInto(result, this);
+        var result = EmptyLike(this, _dtype, _shape);
+        Ops.Raw.CopyInto(result, this);
         return result;
     }
 
     /// <summary>A copy with its own storage (recorded as <c>CloneBackward0</c>).</summary>
-    public Tensor clone()
-    {
-        var result = Empty(_dtype, _shape);
-        Dispatch.CopyInto(result, this);
-        if (Autograd.Autograd.ShouldRecord(this))
-        {
-            var node = new CloneBackward0();
-            node.SetNextEdges(this);
-            Autograd.Autograd.SetHistory(result, node);
-        }
-        return result;
-    }
+    public Tensor clone() => Ops.Copy.Clone(this);
 
     /// <summary>
     /// This tensor converted to <paramref name="dtype"/> (the same tensor when it already has it; recorded as
     /// <c>ToCopyBackward0</c> otherwise).
     /// </summary>
-    public Tensor to(ScalarType dtype)
-    {
-        if (dtype == _dtype) return this;
-        var result = Dispatch.ToDType(this, dtype);
-        if (Autograd.Autograd.ShouldRecord(this) && dtype.IsFloatingPoint())
-        {
-            var node = new ToCopyBackward0(_dtype);
-            node.SetNextEdges(this);
-            Autograd.Autograd.SetHistory(result, node);
-        }
-        return result;
-    }
+    public Tensor to(ScalarType dtype) => dtype == _dtype ? this : Ops.Copy.ToDType(this, dtype);
+
+    /// <summary>
+    /// This tensor on <paramref name="device"/> (the same tensor when it is already there; a copy recorded as
+    /// <c>ToCopyBackward0</c> otherwise). <c>t.to("meta")</c> keeps shape and dtype and drops the data; copying
+    /// out of the meta device raises PyTorch's error.
+    /// </summary>
+    public Tensor to(Device device) => Ops.Copy.ToDevice(this, device, copy: false);
+
+    /// <summary>This tensor on <paramref name="device"/> converted to <paramref name="dtype"/>.</summary>
+    public Tensor to(Device device, ScalarType dtype) => to(device).to(dtype);
+
+    /// <summary>This tensor on the CPU (the same tensor when it is already there).</summary>
+    public Tensor cpu() => to(Device.CPU);
+
+    /// <summary>This tensor on a CUDA device (raises: Nabla has no CUDA backend yet).</summary>
+    public Tensor cuda(int index = -1) => to(new Device(DeviceType.CUDA, index));
 
     /// <summary>Converts to float32.</summary>
     public Tensor @float() => to(ScalarType.Float32);
@@ -139,30 +107,13 @@ public sealed partial class Tensor
     /// <summary>Converts to the dtype of <paramref name="other"/>.</summary>
     public Tensor type_as(Tensor other) => to(other._dtype);
 
-    internal void FillUnchecked(Scalar value)
-    {
-        switch (_dtype)
-        {
-            case ScalarType.Float32: FillT(value.As<float>()); break;
-            case ScalarType.Float64: FillT(value.As<double>()); break;
-            case ScalarType.Int64: FillT(value.As<long>()); break;
-            case ScalarType.Int32: FillT(value.As<int>()); break;
-            case ScalarType.Bool: FillT(value.Value != 0); break;
-        }
-    }
-
-    void FillT<T>(T v) where T : unmanaged
-    {
-        if (is_contiguous()) { Contiguous<T>().Fill(v); return; }
-        var src = new Tensor(new Storage<T>(new[] { v }, 0, 1), System.Array.Empty<long>(), System.Array.Empty<long>(), 0);
-        Dispatch.CopyInto(this, src);
-    }
+    internal void FillUnchecked(Scalar value) => _storage.Backend.Fill(Raw, value);
 
     /// <summary>this += other without autograd (gradient accumulation).</summary>
     internal void AddInPlaceUnchecked(Tensor other)
     {
-        var o = other._dtype == _dtype ? other : Dispatch.ToDType(other, _dtype);
-        Dispatch.BinaryInto(Dispatch.BinaryKind.Add, this, this, o);
+        var o = other._dtype == _dtype ? other : Ops.Raw.ToDType(other, _dtype);
+        Ops.Raw.BinaryInto(BinaryOp.Add, this, this, o);
     }
 
     /// <summary>Sums a broadcast gradient back down to <paramref name="shape"/> (the backward of broadcasting).</summary>

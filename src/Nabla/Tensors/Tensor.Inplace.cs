@@ -24,8 +24,8 @@ public sealed partial class Tensor
 
     Tensor Snapshot()
     {
-        var copy = Empty(_dtype, _shape);
-        Dispatch.CopyInto(copy, this);
+        var copy = EmptyLike(this, _dtype, _shape);
+        Ops.Raw.CopyInto(copy, this);
         copy._gradFn = _gradFn;
         copy._outputNr = _outputNr;
         copy._requiresGrad = _requiresGrad;
@@ -34,7 +34,7 @@ public sealed partial class Tensor
 
     Tensor TakeOver(Tensor result)
     {
-        Dispatch.CopyInto(this, result);
+        Ops.Raw.CopyInto(this, result);
         BumpVersion();
         if (result._gradFn is not null)
         {
@@ -53,24 +53,24 @@ public sealed partial class Tensor
             throw new InvalidOperationException($"result type {result.CppScalarName()} can't be cast to the desired output type {self.CppScalarName()}");
     }
 
-    Tensor InplaceBinary(Dispatch.BinaryKind kind, Tensor other, Func<Tensor, Tensor> outOfPlace)
+    Tensor InplaceBinary(BinaryOp kind, Tensor other, Func<Tensor, Tensor> outOfPlace)
     {
-        CheckCast(Dispatch.ResultType(this, other), _dtype);
+        CheckCast(Ops.Raw.ResultType(this, other), _dtype);
         if (RecordInplace(other)) return TakeOver(outOfPlace(Snapshot()));
-        var o = Dispatch.Cast(other, _dtype);
+        var o = Ops.Raw.Cast(other, _dtype);
         ShapeUtil.Broadcast(_shape, o._shape); // validates
-        Dispatch.BroadcastStrides(o, _shape);
-        Dispatch.BinaryInto(kind, this, this, o);
+        Ops.Raw.BroadcastStrides(o, _shape);
+        Ops.Raw.BinaryInto(kind, this, this, o);
         BumpVersion();
         return this;
     }
 
-    Tensor InplaceScalar(Dispatch.BinaryKind kind, Scalar s, Func<Tensor, Tensor> outOfPlace)
+    Tensor InplaceScalar(BinaryOp kind, Scalar s, Func<Tensor, Tensor> outOfPlace)
     {
-        CheckCast(Dispatch.ResultType(this, s), _dtype);
+        CheckCast(Ops.Raw.ResultType(this, s), _dtype);
         if (RecordInplace(null)) return TakeOver(outOfPlace(Snapshot()));
         var t = ScalarTensor(s);
-        Dispatch.BinaryInto(kind, this, this, Dispatch.Cast(t, _dtype));
+        Ops.Raw.BinaryInto(kind, this, this, Ops.Raw.Cast(t, _dtype));
         BumpVersion();
         return this;
     }
@@ -80,7 +80,7 @@ public sealed partial class Tensor
     {
         Autograd.Autograd.CheckInplace(this);
         if (!is_floating_point() || other._dtype != _dtype) return false;
-        if (!Dispatch.TryAxpy(this, this, other, alpha)) return false;
+        if (!Ops.Raw.TryAxpy(this, this, other, alpha)) return false;
         BumpVersion();
         return true;
     }
@@ -94,14 +94,14 @@ public sealed partial class Tensor
             if (FusedAxpyInPlace(other, a.Value)) return this;
             return add_(other.mul(a));
         }
-        return InplaceBinary(Dispatch.BinaryKind.Add, other, s => s.add(other, a));
+        return InplaceBinary(BinaryOp.Add, other, s => s.add(other, a));
     }
 
     /// <summary>In-place this += alpha * scalar.</summary>
     public Tensor add_(Scalar other, Scalar? alpha = null)
     {
         Scalar v = alpha is { } a && a.Value != 1 ? other.Value * a.Value : other;
-        return InplaceScalar(Dispatch.BinaryKind.Add, v, s => s.add(v));
+        return InplaceScalar(BinaryOp.Add, v, s => s.add(v));
     }
 
     /// <summary>In-place this -= alpha * other.</summary>
@@ -113,24 +113,24 @@ public sealed partial class Tensor
             if (FusedAxpyInPlace(other, -a.Value)) return this;
             return sub_(other.mul(a));
         }
-        return InplaceBinary(Dispatch.BinaryKind.Sub, other, s => s.sub(other, a));
+        return InplaceBinary(BinaryOp.Sub, other, s => s.sub(other, a));
     }
 
     /// <summary>In-place this -= alpha * scalar.</summary>
     public Tensor sub_(Scalar other, Scalar? alpha = null)
     {
         Scalar v = alpha is { } a && a.Value != 1 ? other.Value * a.Value : other;
-        return InplaceScalar(Dispatch.BinaryKind.Sub, v, s => s.sub(v));
+        return InplaceScalar(BinaryOp.Sub, v, s => s.sub(v));
     }
 
     /// <summary>In-place this *= other.</summary>
-    public Tensor mul_(Tensor other) => InplaceBinary(Dispatch.BinaryKind.Mul, other, s => s.mul(other));
+    public Tensor mul_(Tensor other) => InplaceBinary(BinaryOp.Mul, other, s => s.mul(other));
     /// <summary>In-place this *= scalar.</summary>
-    public Tensor mul_(Scalar other) => InplaceScalar(Dispatch.BinaryKind.Mul, other, s => s.mul(other));
+    public Tensor mul_(Scalar other) => InplaceScalar(BinaryOp.Mul, other, s => s.mul(other));
     /// <summary>In-place this /= other.</summary>
-    public Tensor div_(Tensor other) => InplaceBinary(Dispatch.BinaryKind.Div, other.is_floating_point() || is_floating_point() ? other : other, s => s.div(other));
+    public Tensor div_(Tensor other) => InplaceBinary(BinaryOp.Div, other.is_floating_point() || is_floating_point() ? other : other, s => s.div(other));
     /// <summary>In-place this /= scalar.</summary>
-    public Tensor div_(Scalar other) => InplaceScalar(Dispatch.BinaryKind.Div, other, s => s.div(other));
+    public Tensor div_(Scalar other) => InplaceScalar(BinaryOp.Div, other, s => s.div(other));
 
     /// <summary>In-place negation.</summary>
     public Tensor neg_() => mul_(-1);
@@ -140,7 +140,7 @@ public sealed partial class Tensor
     {
         if (RecordInplace(null)) return TakeOver(Snapshot().clamp(min, max));
         var r = UnaryMath.Clamp(this, min, max);
-        Dispatch.CopyInto(this, r);
+        Ops.Raw.CopyInto(this, r);
         BumpVersion();
         return this;
     }
@@ -149,7 +149,7 @@ public sealed partial class Tensor
     public Tensor relu_()
     {
         if (RecordInplace(null)) return TakeOver(Snapshot().relu());
-        Dispatch.CopyInto(this, UnaryMath.Relu(this));
+        Ops.Raw.CopyInto(this, UnaryMath.Relu(this));
         BumpVersion();
         return this;
     }
@@ -181,12 +181,12 @@ public sealed partial class Tensor
             var r = src.expand(_shape).to(_dtype).clone();
             var node = new CopyBackwards(src._shape, src._dtype);
             node.SetNextEdges(this, src);
-            var result = Empty(_dtype, _shape);
-            Dispatch.CopyInto(result, r);
+            var result = EmptyLike(this, _dtype, _shape);
+            Ops.Raw.CopyInto(result, r);
             Autograd.Autograd.SetHistory(result, node);
             return TakeOver(result);
         }
-        Dispatch.CopyInto(this, src);
+        Ops.Raw.CopyInto(this, src);
         BumpVersion();
         return this;
     }

@@ -1,5 +1,6 @@
 using Nabla.Ops;
 
+
 namespace Nabla;
 
 public sealed partial class Tensor
@@ -142,17 +143,17 @@ public sealed partial class Tensor
     // ---- comparisons -----------------------------------------------------------------------------------------
 
     /// <summary>Elementwise ==, as a bool tensor.</summary>
-    public Tensor eq(Tensor other) => Dispatch.Compare(Dispatch.CompareKind.Eq, this, other);
+    public Tensor eq(Tensor other) => Ops.Raw.Compare(CompareOp.Eq, this, other);
     /// <summary>Elementwise !=, as a bool tensor.</summary>
-    public Tensor ne(Tensor other) => Dispatch.Compare(Dispatch.CompareKind.Ne, this, other);
+    public Tensor ne(Tensor other) => Ops.Raw.Compare(CompareOp.Ne, this, other);
     /// <summary>Elementwise &lt;, as a bool tensor.</summary>
-    public Tensor lt(Tensor other) => Dispatch.Compare(Dispatch.CompareKind.Lt, this, other);
+    public Tensor lt(Tensor other) => Ops.Raw.Compare(CompareOp.Lt, this, other);
     /// <summary>Elementwise &lt;=, as a bool tensor.</summary>
-    public Tensor le(Tensor other) => Dispatch.Compare(Dispatch.CompareKind.Le, this, other);
+    public Tensor le(Tensor other) => Ops.Raw.Compare(CompareOp.Le, this, other);
     /// <summary>Elementwise &gt;, as a bool tensor.</summary>
-    public Tensor gt(Tensor other) => Dispatch.Compare(Dispatch.CompareKind.Gt, this, other);
+    public Tensor gt(Tensor other) => Ops.Raw.Compare(CompareOp.Gt, this, other);
     /// <summary>Elementwise &gt;=, as a bool tensor.</summary>
-    public Tensor ge(Tensor other) => Dispatch.Compare(Dispatch.CompareKind.Ge, this, other);
+    public Tensor ge(Tensor other) => Ops.Raw.Compare(CompareOp.Ge, this, other);
     /// <summary>Elementwise == scalar.</summary>
     public Tensor eq(Scalar other) => eq(ScalarTensor(other));
     /// <summary>Elementwise != scalar.</summary>
@@ -182,12 +183,11 @@ public sealed partial class Tensor
     {
         // Both operands broadcast to a common shape and converted to float64 in one raw copy each (no graph).
         var shape = ShapeUtil.Broadcast(_shape, other._shape);
-        var a = new Tensor(ScalarType.Float64, shape, zero: false);
-        var b = new Tensor(ScalarType.Float64, shape, zero: false);
-        Dispatch.CopyInto(a, this);
-        Dispatch.CopyInto(b, other);
-        var av = a.Contiguous<double>();
-        var bv = b.Contiguous<double>();
+        var av = new double[ShapeUtil.Numel(shape)];
+        var bv = new double[av.Length];
+        Ops.Raw.CheckSameDevice(this, other);
+        Backend.CopyToHost<double>(Raw.With(shape, Ops.Raw.BroadcastStrides(this, shape), _offset), av);
+        other.Backend.CopyToHost<double>(other.Raw.With(shape, Ops.Raw.BroadcastStrides(other, shape), other._offset), bv);
         for (int i = 0; i < bv.Length; i++)
         {
             double x = av[i], y = bv[i];
@@ -215,9 +215,9 @@ public sealed partial class Tensor
     }
 
     /// <summary>Elementwise logical and of two tensors (bool result).</summary>
-    public Tensor logical_and(Tensor other) => Dispatch.Compare(Dispatch.CompareKind.Eq, ne(0).to(ScalarType.Int32) + other.ne(0).to(ScalarType.Int32), torch.tensor(2));
+    public Tensor logical_and(Tensor other) => Ops.Raw.Compare(CompareOp.Eq, ne(0).to(ScalarType.Int32) + other.ne(0).to(ScalarType.Int32), torch.tensor(2));
     /// <summary>Elementwise logical or of two tensors (bool result).</summary>
-    public Tensor logical_or(Tensor other) => Dispatch.Compare(Dispatch.CompareKind.Gt, ne(0).to(ScalarType.Int32) + other.ne(0).to(ScalarType.Int32), torch.tensor(0));
+    public Tensor logical_or(Tensor other) => Ops.Raw.Compare(CompareOp.Gt, ne(0).to(ScalarType.Int32) + other.ne(0).to(ScalarType.Int32), torch.tensor(0));
     /// <summary>Elementwise logical not (bool result).</summary>
     public Tensor logical_not() => eq(0);
 }

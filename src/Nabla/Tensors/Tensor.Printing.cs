@@ -19,6 +19,7 @@ public sealed partial class Tensor
     /// <summary>The tensor printed in the given style.</summary>
     public string ToString(TensorStringStyle style)
     {
+        if (is_meta) return MetaString();
         var values = ToDoubleArray();
         return style switch
         {
@@ -26,6 +27,21 @@ public sealed partial class Tensor
             TensorStringStyle.R => TensorFormatter.R(_shape, values, _dtype),
             _ => TensorFormatter.Python(_shape, values, _dtype, _gradFn?.ShortName, requires_grad, PrintOptions.Current.Clone()),
         };
+    }
+
+    /// <summary>PyTorch's repr of a meta tensor: <c>tensor(..., device='meta', size=(2, 3), dtype=torch.float64, grad_fn=&lt;MulBackward0&gt;)</c>.</summary>
+    string MetaString()
+    {
+        var sb = new System.Text.StringBuilder("tensor(..., device='meta', size=(");
+        sb.Append(string.Join(", ", _shape));
+        if (_shape.Length == 1) sb.Append(',');
+        sb.Append(')');
+        // As _tensor_str: float32 (the default), int64 and bool are the "default" dtypes that go unprinted.
+        if (_dtype != torch.get_default_dtype() && _dtype != ScalarType.Int64 && _dtype != ScalarType.Bool)
+            sb.Append(", dtype=").Append(_dtype.PythonName());
+        if (_gradFn is not null) sb.Append(", grad_fn=<").Append(_gradFn.ShortName).Append('>');
+        else if (requires_grad) sb.Append(", requires_grad=True");
+        return sb.Append(')').ToString();
     }
 
     /// <summary>The tensor in Python's repr (same as <see cref="ToString()"/>).</summary>

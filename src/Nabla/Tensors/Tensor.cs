@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Nabla.Autograd;
+using Nabla.Backends;
 
 namespace Nabla;
 
@@ -49,13 +50,37 @@ public sealed partial class Tensor : IDisposable
         DisposeScope.Register(this);
     }
 
-    /// <summary>A fresh contiguous tensor of the given shape (zero-filled unless <paramref name="zero"/> is false).</summary>
-    internal Tensor(ScalarType dtype, long[] shape, bool zero = true)
-        : this(Storage.Allocate(dtype, ShapeUtil.Numel(shape), zero), shape, ShapeUtil.ContiguousStrides(shape), 0)
+    /// <summary>A contiguous tensor of <paramref name="shape"/> over all of <paramref name="storage"/>.</summary>
+    internal Tensor(Storage storage, long[] shape) : this(storage, shape, ShapeUtil.ContiguousStrides(shape), 0)
     {
     }
 
+    /// <summary>A fresh contiguous CPU tensor of the given shape (zero-filled unless <paramref name="zero"/> is false).</summary>
+    internal Tensor(ScalarType dtype, long[] shape, bool zero = true)
+        : this(Backend.Default.Allocate(dtype, ShapeUtil.Numel(shape), zero), shape, ShapeUtil.ContiguousStrides(shape), 0)
+    {
+    }
+
+    /// <summary>A fresh contiguous tensor on <paramref name="backend"/>'s device (zero-filled unless <paramref name="zero"/> is false).</summary>
+    internal Tensor(Backend backend, ScalarType dtype, long[] shape, bool zero)
+        : this(backend.Allocate(dtype, ShapeUtil.Numel(shape), zero), shape, ShapeUtil.ContiguousStrides(shape), 0)
+    {
+    }
+
+    /// <summary>An uninitialised contiguous CPU tensor.</summary>
     internal static Tensor Empty(ScalarType dtype, long[] shape) => new(dtype, shape, zero: false);
+
+    /// <summary>An uninitialised contiguous tensor on <paramref name="backend"/>'s device.</summary>
+    internal static Tensor EmptyOn(Backend backend, ScalarType dtype, long[] shape) => new(backend, dtype, shape, zero: false);
+
+    /// <summary>An uninitialised contiguous tensor on the device of <paramref name="like"/>.</summary>
+    internal static Tensor EmptyLike(Tensor like, ScalarType dtype, long[] shape) => new(like._storage.Backend, dtype, shape, zero: false);
+
+    /// <summary>This tensor as a backend operand: its storage and layout (Note [The backend wall]).</summary>
+    internal Operand Raw => new(_storage, new Layout(_shape, _strides, _offset, _numel));
+
+    /// <summary>The backend of the device this tensor lives on.</summary>
+    internal Backend Backend => _storage.Backend;
 
     /// <summary>True when this tensor is dense and covers its whole buffer from the start (it could own it as .grad).</summary>
     internal bool CoversWholeBuffer => _offset == 0 && _storage.Length == _numel && is_contiguous();
@@ -104,8 +129,11 @@ public sealed partial class Tensor : IDisposable
     /// <summary>True for float32/float64 tensors.</summary>
     public bool is_floating_point() => _dtype.IsFloatingPoint();
 
-    /// <summary>The device: always <c>cpu</c> today.</summary>
-    public string device => "cpu";
+    /// <summary>The device the tensor lives on (<c>cpu</c>, <c>meta</c>, ...).</summary>
+    public Device device => _storage.Device;
+
+    /// <summary>True on the meta device (shapes and dtypes only, no data).</summary>
+    public bool is_meta => _storage.Device.type == DeviceType.META;
 
     /// <summary>True when this tensor was created in <c>torch.inference_mode()</c>.</summary>
     public bool is_inference() => _isInference;
@@ -123,16 +151,6 @@ public sealed partial class Tensor : IDisposable
     internal void BumpVersion() => _storage.Version++;
 
     internal bool IsView => _base is not null;
-
-    /// <summary>The storage span starting at element 0 of the storage (not at this tensor's offset).</summary>
-    internal Span<T> StorageSpan<T>() where T : unmanaged => ((Storage<T>)_storage).Span;
-
-    /// <summary>The elements of a contiguous tensor, in order. The caller must ensure contiguity.</summary>
-    internal Span<T> Contiguous<T>() where T : unmanaged
-    {
-        var s = (Storage<T>)_storage;
-        return new Span<T>(s.Array, s.Start + _offset, _numel);
-    }
 
     internal void CheckDType<T>() where T : unmanaged
     {

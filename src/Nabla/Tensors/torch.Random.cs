@@ -8,10 +8,10 @@ public static partial class torch
     /// <summary>The seed the default generator started from.</summary>
     public static long initial_seed() => (long)Generator.Default.initial_seed();
 
-    static Tensor Random(long[] size, ScalarType? dtype, bool requires_grad, Generator? generator, Action<Generator, Tensor> fill)
+    static Tensor Random(long[] size, ScalarType? dtype, bool requires_grad, Generator? generator, Device? device, Action<Generator, Tensor> fill)
     {
         var d = dtype ?? get_default_dtype();
-        var t = new Tensor(d, (long[])size.Clone(), zero: false);
+        var t = new Tensor(BackendFor(device), d, (long[])size.Clone(), zero: false);
         fill(generator ?? Generator.Default, t);
         if (requires_grad) t.SetRequiresGrad(true, FactoryRequiresGradMessage);
         return t;
@@ -19,75 +19,63 @@ public static partial class torch
 
     static void FillUniform(Generator g, Tensor t, double from, double to)
     {
-        if (t.dtype == ScalarType.Float32) g.FillUniform(t.Contiguous<float>(), from, to);
-        else if (t.dtype == ScalarType.Float64) g.FillUniform(t.Contiguous<double>(), from, to);
-        else throw new NotSupportedException($"\"check_uniform_bounds\" not implemented for '{t.dtype.CppScalarName()}'");
+        t.Backend.RandomFill(RandomKind.Uniform, t.Raw, g, from, to);
     }
 
     static void FillNormal(Generator g, Tensor t, double mean, double std)
     {
-        if (t.dtype == ScalarType.Float32) g.FillNormal(t.Contiguous<float>(), mean, std);
-        else if (t.dtype == ScalarType.Float64) g.FillNormal(t.Contiguous<double>(), mean, std);
-        else throw new NotSupportedException($"\"normal_kernel_cpu\" not implemented for '{t.dtype.CppScalarName()}'");
+        t.Backend.RandomFill(RandomKind.Normal, t.Raw, g, mean, std);
     }
 
     /// <summary>Uniform samples in [0, 1).</summary>
-    public static Tensor rand(long[] size, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) =>
-        Random(size, dtype, requires_grad, generator, static (g, t) => FillUniform(g, t, 0, 1));
+    public static Tensor rand(long[] size, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null, Device? device = null) =>
+        Random(size, dtype, requires_grad, generator, device, static (g, t) => FillUniform(g, t, 0, 1));
     /// <summary>Uniform samples in [0, 1), 1-D.</summary>
-    public static Tensor rand(long size0, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) => rand(new[] { size0 }, dtype, requires_grad, generator);
+    public static Tensor rand(long size0, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null, Device? device = null) => rand(new[] { size0 }, dtype, requires_grad, generator, device);
     /// <summary>Uniform samples in [0, 1), 2-D.</summary>
-    public static Tensor rand(long size0, long size1, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) => rand(new[] { size0, size1 }, dtype, requires_grad, generator);
+    public static Tensor rand(long size0, long size1, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null, Device? device = null) => rand(new[] { size0, size1 }, dtype, requires_grad, generator, device);
     /// <summary>Uniform samples in [0, 1), 3-D.</summary>
-    public static Tensor rand(long size0, long size1, long size2, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) => rand(new[] { size0, size1, size2 }, dtype, requires_grad, generator);
+    public static Tensor rand(long size0, long size1, long size2, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null, Device? device = null) => rand(new[] { size0, size1, size2 }, dtype, requires_grad, generator, device);
     /// <summary>Uniform samples in [0, 1), 4-D.</summary>
-    public static Tensor rand(long size0, long size1, long size2, long size3, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) => rand(new[] { size0, size1, size2, size3 }, dtype, requires_grad, generator);
+    public static Tensor rand(long size0, long size1, long size2, long size3, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null, Device? device = null) => rand(new[] { size0, size1, size2, size3 }, dtype, requires_grad, generator, device);
 
     /// <summary>Standard normal samples.</summary>
-    public static Tensor randn(long[] size, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) =>
-        Random(size, dtype, requires_grad, generator, static (g, t) => FillNormal(g, t, 0, 1));
+    public static Tensor randn(long[] size, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null, Device? device = null) =>
+        Random(size, dtype, requires_grad, generator, device, static (g, t) => FillNormal(g, t, 0, 1));
     /// <summary>Standard normal samples, 1-D.</summary>
-    public static Tensor randn(long size0, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) => randn(new[] { size0 }, dtype, requires_grad, generator);
+    public static Tensor randn(long size0, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null, Device? device = null) => randn(new[] { size0 }, dtype, requires_grad, generator, device);
     /// <summary>Standard normal samples, 2-D.</summary>
-    public static Tensor randn(long size0, long size1, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) => randn(new[] { size0, size1 }, dtype, requires_grad, generator);
+    public static Tensor randn(long size0, long size1, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null, Device? device = null) => randn(new[] { size0, size1 }, dtype, requires_grad, generator, device);
     /// <summary>Standard normal samples, 3-D.</summary>
-    public static Tensor randn(long size0, long size1, long size2, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) => randn(new[] { size0, size1, size2 }, dtype, requires_grad, generator);
+    public static Tensor randn(long size0, long size1, long size2, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null, Device? device = null) => randn(new[] { size0, size1, size2 }, dtype, requires_grad, generator, device);
     /// <summary>Standard normal samples, 4-D.</summary>
-    public static Tensor randn(long size0, long size1, long size2, long size3, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) => randn(new[] { size0, size1, size2, size3 }, dtype, requires_grad, generator);
+    public static Tensor randn(long size0, long size1, long size2, long size3, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null, Device? device = null) => randn(new[] { size0, size1, size2, size3 }, dtype, requires_grad, generator, device);
 
     /// <summary>Uniform samples shaped like <paramref name="input"/>.</summary>
-    public static Tensor rand_like(Tensor input, ScalarType? dtype = null, bool requires_grad = false) => rand(input.shape, dtype ?? input.dtype, requires_grad);
+    public static Tensor rand_like(Tensor input, ScalarType? dtype = null, bool requires_grad = false, Device? device = null) => rand(input.shape, dtype ?? input.dtype, requires_grad, device: device ?? input.device);
     /// <summary>Normal samples shaped like <paramref name="input"/>.</summary>
-    public static Tensor randn_like(Tensor input, ScalarType? dtype = null, bool requires_grad = false) => randn(input.shape, dtype ?? input.dtype, requires_grad);
+    public static Tensor randn_like(Tensor input, ScalarType? dtype = null, bool requires_grad = false, Device? device = null) => randn(input.shape, dtype ?? input.dtype, requires_grad, device: device ?? input.device);
 
     /// <summary>Random integers in [low, high) (int64 unless <paramref name="dtype"/> says otherwise).</summary>
-    public static Tensor randint(long low, long high, long[] size, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null)
+    public static Tensor randint(long low, long high, long[] size, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null, Device? device = null)
     {
         if (low >= high) throw new ArgumentException($"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}");
-        var t = new Tensor(dtype ?? ScalarType.Int64, (long[])size.Clone(), zero: false);
-        var g = generator ?? Generator.Default;
-        switch (t.dtype)
-        {
-            case ScalarType.Int64: g.FillRandint(t.Contiguous<long>(), low, high); break;
-            case ScalarType.Int32: g.FillRandint(t.Contiguous<int>(), low, high); break;
-            case ScalarType.Float32: g.FillRandint(t.Contiguous<float>(), low, high); break;
-            case ScalarType.Float64: g.FillRandint(t.Contiguous<double>(), low, high); break;
-            default: throw new NotSupportedException("randint is not implemented for bool");
-        }
+        var t = new Tensor(BackendFor(device), dtype ?? ScalarType.Int64, (long[])size.Clone(), zero: false);
+        t.Backend.RandomFill(RandomKind.Randint, t.Raw, generator ?? Generator.Default, low, high);
         if (requires_grad) t.SetRequiresGrad(true, FactoryRequiresGradMessage);
         return t;
     }
 
     /// <summary>Random integers in [0, high).</summary>
-    public static Tensor randint(long high, long[] size, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null) =>
-        randint(0, high, size, dtype, requires_grad, generator);
+    public static Tensor randint(long high, long[] size, ScalarType? dtype = null, bool requires_grad = false, Generator? generator = null, Device? device = null) =>
+        randint(0, high, size, dtype, requires_grad, generator, device);
 
     /// <summary>A random permutation of 0..n-1 (int64).</summary>
-    public static Tensor randperm(long n, ScalarType? dtype = null, Generator? generator = null)
+    public static Tensor randperm(long n, ScalarType? dtype = null, Generator? generator = null, Device? device = null)
     {
         if (n < 0) throw new ArgumentException($"n must be non-negative, got{n}");
-        var t = new Tensor(ScalarType.Int64, new[] { n }, zero: false);
-        (generator ?? Generator.Default).Randperm(t.Contiguous<long>());
+        var t = new Tensor(BackendFor(device), ScalarType.Int64, new[] { n }, zero: false);
+        t.Backend.RandomFill(RandomKind.Randperm, t.Raw, generator ?? Generator.Default, 0, 0);
         return dtype is { } d && d != ScalarType.Int64 ? t.to(d) : t;
     }
 }
@@ -97,9 +85,9 @@ public sealed partial class Tensor
     void FillRandom(Action<Generator, Tensor> fill, Generator? generator)
     {
         Autograd.Autograd.CheckInplace(this);
-        var target = is_contiguous() ? this : Empty(_dtype, _shape);
+        var target = is_contiguous() ? this : EmptyLike(this, _dtype, _shape);
         fill(generator ?? Generator.Default, target);
-        if (!ReferenceEquals(target, this)) Ops.Dispatch.CopyInto(this, target);
+        if (!ReferenceEquals(target, this)) Ops.Raw.CopyInto(this, target);
         BumpVersion();
     }
 
@@ -122,12 +110,7 @@ public sealed partial class Tensor
     /// <summary>Fills in place with 1 (probability <paramref name="p"/>) or 0.</summary>
     public Tensor bernoulli_(double p = 0.5, Generator? generator = null)
     {
-        FillRandom((g, t) =>
-        {
-            if (t.dtype == ScalarType.Float32) g.FillBernoulli(t.Contiguous<float>(), p);
-            else if (t.dtype == ScalarType.Float64) g.FillBernoulli(t.Contiguous<double>(), p);
-            else throw new NotSupportedException("bernoulli_ is implemented for float tensors");
-        }, generator);
+        FillRandom((g, t) => t.Backend.RandomFill(RandomKind.Bernoulli, t.Raw, g, p, 0), generator);
         return this;
     }
 }

@@ -1,3 +1,4 @@
+using Nabla.Backends.Cpu;
 using Nabla;
 using Xunit;
 using static Nabla.torch;
@@ -83,12 +84,12 @@ public class DisposeScopeTests
     {
         var before = MemoryPool.memory_stats();
         var a = ones(Odd + 2);
-        var storage = (Storage<float>)a._storage;
+        var storage = (CpuStorage<float>)a._storage;
         var array = storage.Array;
         a.Dispose();
         Assert.True(MemoryPool.CachedBytes > 0);
         var b = zeros(Odd + 2);
-        Assert.Same(array, ((Storage<float>)b._storage).Array);
+        Assert.Same(array, ((CpuStorage<float>)b._storage).Array);
         Assert.All(Values(b), v => Assert.Equal(0f, v));   // zeros() clears the recycled buffer
         var after = MemoryPool.memory_stats();
         Assert.True(after["pool.hits"] > before["pool.hits"]);

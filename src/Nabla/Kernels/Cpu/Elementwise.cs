@@ -4,9 +4,16 @@ using System.Runtime.Intrinsics;
 namespace Nabla.Kernels.Cpu;
 
 /// <summary>
-/// Generic elementwise drivers: contiguous spans first (Vector512, then Vector256, then scalar tails), then an
-/// n-d strided walk whose innermost dimension is handed to the contiguous kernels when it is dense or broadcast.
+/// Generic elementwise drivers: contiguous spans first, then an n-d strided walk whose innermost dimension is handed to
+/// the contiguous kernels when it is dense or broadcast.
 /// </summary>
+/// <remarks>
+/// Note [Vector width cascade]: each contiguous kernel runs the widest accelerated vector loop, then the narrower ones
+/// on what is left, then scalars: Vector512 (AVX-512), Vector256 (AVX2), Vector128 (NEON on ARM64, SSE on x86),
+/// scalar. On an AVX-512 machine a 31-float tail is one Vector256, one Vector128 and three scalars. An ARM64 machine
+/// takes the Vector128 loop for the whole span; the tests run under DOTNET_EnableAVX512=0, DOTNET_EnableAVX2=0 and
+/// DOTNET_EnableHWIntrinsic=0 so that each loop is the main loop once on x86.
+/// </remarks>
 internal static class Elementwise
 {
     /// <summary>Elements per parallel chunk: below two of these an op stays on the calling thread.</summary>
@@ -29,9 +36,12 @@ internal static class Elementwise
             if (Vector512.IsHardwareAccelerated)
                 for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
                     TOp.Invoke(Vector512.LoadUnsafe(ref px, (nuint)i), Vector512.LoadUnsafe(ref py, (nuint)i)).StoreUnsafe(ref pd, (nuint)i);
-            else if (Vector256.IsHardwareAccelerated)
+            if (Vector256.IsHardwareAccelerated)
                 for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
                     TOp.Invoke(Vector256.LoadUnsafe(ref px, (nuint)i), Vector256.LoadUnsafe(ref py, (nuint)i)).StoreUnsafe(ref pd, (nuint)i);
+            if (Vector128.IsHardwareAccelerated)
+                for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+                    TOp.Invoke(Vector128.LoadUnsafe(ref px, (nuint)i), Vector128.LoadUnsafe(ref py, (nuint)i)).StoreUnsafe(ref pd, (nuint)i);
         }
         for (; i < n; i++) Unsafe.Add(ref pd, i) = TOp.Invoke(Unsafe.Add(ref px, i), Unsafe.Add(ref py, i));
     }
@@ -53,11 +63,17 @@ internal static class Elementwise
                 for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
                     TOp.Invoke(Vector512.LoadUnsafe(ref px, (nuint)i), vy).StoreUnsafe(ref pd, (nuint)i);
             }
-            else if (Vector256.IsHardwareAccelerated)
+            if (Vector256.IsHardwareAccelerated)
             {
                 var vy = Vector256.Create(y);
                 for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
                     TOp.Invoke(Vector256.LoadUnsafe(ref px, (nuint)i), vy).StoreUnsafe(ref pd, (nuint)i);
+            }
+            if (Vector128.IsHardwareAccelerated)
+            {
+                var vy = Vector128.Create(y);
+                for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+                    TOp.Invoke(Vector128.LoadUnsafe(ref px, (nuint)i), vy).StoreUnsafe(ref pd, (nuint)i);
             }
         }
         for (; i < n; i++) Unsafe.Add(ref pd, i) = TOp.Invoke(Unsafe.Add(ref px, i), y);
@@ -80,11 +96,17 @@ internal static class Elementwise
                 for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
                     TOp.Invoke(vx, Vector512.LoadUnsafe(ref py, (nuint)i)).StoreUnsafe(ref pd, (nuint)i);
             }
-            else if (Vector256.IsHardwareAccelerated)
+            if (Vector256.IsHardwareAccelerated)
             {
                 var vx = Vector256.Create(x);
                 for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
                     TOp.Invoke(vx, Vector256.LoadUnsafe(ref py, (nuint)i)).StoreUnsafe(ref pd, (nuint)i);
+            }
+            if (Vector128.IsHardwareAccelerated)
+            {
+                var vx = Vector128.Create(x);
+                for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+                    TOp.Invoke(vx, Vector128.LoadUnsafe(ref py, (nuint)i)).StoreUnsafe(ref pd, (nuint)i);
             }
         }
         for (; i < n; i++) Unsafe.Add(ref pd, i) = TOp.Invoke(x, Unsafe.Add(ref py, i));
@@ -96,15 +118,80 @@ internal static class Elementwise
     {
         int n = dst.Length;
         if (x.Length < n || y.Length < n) throw new ArgumentException("span too short");
-        for (int i = 0; i < dst.Length; i++) dst[i] = TOp.Invoke(x[i], y[i]);
+        ref T px = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+        ref T py = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
+        ref bool pd = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(dst);
+        int i = 0;
+        if (TOp.Vectorizable)
+        {
+            if (Vector512.IsHardwareAccelerated)
+                for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+                    WriteBools(ref Unsafe.Add(ref pd, i), TOp.Invoke(Vector512.LoadUnsafe(ref px, (nuint)i), Vector512.LoadUnsafe(ref py, (nuint)i)).ExtractMostSignificantBits(), Vector512<T>.Count);
+            if (Vector256.IsHardwareAccelerated)
+                for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+                    WriteBools(ref Unsafe.Add(ref pd, i), TOp.Invoke(Vector256.LoadUnsafe(ref px, (nuint)i), Vector256.LoadUnsafe(ref py, (nuint)i)).ExtractMostSignificantBits(), Vector256<T>.Count);
+            if (Vector128.IsHardwareAccelerated)
+                for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+                    WriteBools(ref Unsafe.Add(ref pd, i), TOp.Invoke(Vector128.LoadUnsafe(ref px, (nuint)i), Vector128.LoadUnsafe(ref py, (nuint)i)).ExtractMostSignificantBits(), Vector128<T>.Count);
+        }
+        for (; i < n; i++) Unsafe.Add(ref pd, i) = TOp.Invoke(Unsafe.Add(ref px, i), Unsafe.Add(ref py, i));
+    }
+
+    /// <summary>Eight bools (bytes 0 or 1) per mask byte: entry b has byte j = bit j of b.</summary>
+    static readonly ulong[] s_boolBytes = BuildBoolBytes();
+
+    static ulong[] BuildBoolBytes()
+    {
+        var t = new ulong[256];
+        for (int b = 0; b < 256; b++)
+            for (int j = 0; j < 8; j++)
+                if ((b >> j & 1) != 0) t[b] |= 1UL << (8 * j);
+        return t;
+    }
+
+    /// <summary>dst[j] = bit j of <paramref name="bits"/> for j &lt; <paramref name="count"/> (a vector comparison's lane mask).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void WriteBools(ref bool dst, ulong bits, int count)
+    {
+        int j = 0;
+        ulong[] table = s_boolBytes;
+        for (; j + 8 <= count; j += 8)
+            Unsafe.WriteUnaligned(ref Unsafe.As<bool, byte>(ref Unsafe.Add(ref dst, j)), table[(int)(bits >> j) & 0xFF]);
+        for (; j < count; j++)
+            Unsafe.Add(ref dst, j) = (bits >> j & 1) != 0;
     }
 
     /// <summary>dst[i] = op(x[i], y) for a comparison with a scalar right operand.</summary>
     public static void CompareScalarRight<T, TOp>(ReadOnlySpan<T> x, T y, Span<bool> dst)
         where T : unmanaged where TOp : ICompareOp<T>
     {
-        if (x.Length < dst.Length) throw new ArgumentException("span too short");
-        for (int i = 0; i < dst.Length; i++) dst[i] = TOp.Invoke(x[i], y);
+        int n = dst.Length;
+        if (x.Length < n) throw new ArgumentException("span too short");
+        ref T px = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(x);
+        ref bool pd = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(dst);
+        int i = 0;
+        if (TOp.Vectorizable)
+        {
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var vy = Vector512.Create(y);
+                for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
+                    WriteBools(ref Unsafe.Add(ref pd, i), TOp.Invoke(Vector512.LoadUnsafe(ref px, (nuint)i), vy).ExtractMostSignificantBits(), Vector512<T>.Count);
+            }
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var vy = Vector256.Create(y);
+                for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
+                    WriteBools(ref Unsafe.Add(ref pd, i), TOp.Invoke(Vector256.LoadUnsafe(ref px, (nuint)i), vy).ExtractMostSignificantBits(), Vector256<T>.Count);
+            }
+            if (Vector128.IsHardwareAccelerated)
+            {
+                var vy = Vector128.Create(y);
+                for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+                    WriteBools(ref Unsafe.Add(ref pd, i), TOp.Invoke(Vector128.LoadUnsafe(ref px, (nuint)i), vy).ExtractMostSignificantBits(), Vector128<T>.Count);
+            }
+        }
+        for (; i < n; i++) Unsafe.Add(ref pd, i) = TOp.Invoke(Unsafe.Add(ref px, i), y);
     }
 
     /// <summary>dst[i] = op(x[i]).</summary>
@@ -121,9 +208,12 @@ internal static class Elementwise
             if (Vector512.IsHardwareAccelerated)
                 for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
                     TOp.Invoke(Vector512.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref pd, (nuint)i);
-            else if (Vector256.IsHardwareAccelerated)
+            if (Vector256.IsHardwareAccelerated)
                 for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
                     TOp.Invoke(Vector256.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref pd, (nuint)i);
+            if (Vector128.IsHardwareAccelerated)
+                for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+                    TOp.Invoke(Vector128.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref pd, (nuint)i);
         }
         for (; i < n; i++) Unsafe.Add(ref pd, i) = TOp.Invoke(Unsafe.Add(ref px, i));
     }
@@ -138,17 +228,25 @@ internal static class Elementwise
         ref T py = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(y);
         ref T pd = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(dst);
         int i = 0;
-        if (Vector512.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
+        bool fp = typeof(T) == typeof(float) || typeof(T) == typeof(double);
+        if (Vector512.IsHardwareAccelerated && fp)
         {
             var va = Vector512.Create(alpha);
             for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
                 GemmMicrokernel.Fma(Vector512.LoadUnsafe(ref py, (nuint)i), va, Vector512.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref pd, (nuint)i);
         }
-        else if (Vector256.IsHardwareAccelerated && (typeof(T) == typeof(float) || typeof(T) == typeof(double)))
+        if (Vector256.IsHardwareAccelerated && fp)
         {
             var va = Vector256.Create(alpha);
             for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
                 GemmMicrokernel.Fma(Vector256.LoadUnsafe(ref py, (nuint)i), va, Vector256.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref pd, (nuint)i);
+        }
+        // Vector128 only with a hardware FMA (NEON, or FMA3 on x86): without one the fused form is emulated per lane.
+        if (Vector128.IsHardwareAccelerated && fp && (System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported))
+        {
+            var va = Vector128.Create(alpha);
+            for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+                GemmMicrokernel.Fma(Vector128.LoadUnsafe(ref py, (nuint)i), va, Vector128.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref pd, (nuint)i);
         }
         for (; i < n; i++) Unsafe.Add(ref pd, i) = GemmMicrokernel.Fma(Unsafe.Add(ref py, i), alpha, Unsafe.Add(ref px, i));
     }
@@ -275,7 +373,12 @@ internal static class Elementwise
         for (long row = 0; row < it.Rows; row++)
         {
             int po = oOff + it.Offset(0), pa = aOff + it.Offset(1), pb = bOff + it.Offset(2);
-            for (int i = 0; i < inner; i++) o[po + i * so] = TOp.Invoke(a[pa + i * sa], b[pb + i * sb]);
+            if (so == 1 && sa == 1 && sb == 1)
+                Compare<T, TOp>(a.AsSpan(pa, inner), b.AsSpan(pb, inner), o.AsSpan(po, inner));
+            else if (so == 1 && sa == 1 && sb == 0)
+                CompareScalarRight<T, TOp>(a.AsSpan(pa, inner), b[pb], o.AsSpan(po, inner));
+            else
+                for (int i = 0; i < inner; i++) o[po + i * so] = TOp.Invoke(a[pa + i * sa], b[pb + i * sb]);
             it.Next();
         }
     }

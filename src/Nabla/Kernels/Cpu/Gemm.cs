@@ -41,14 +41,63 @@ internal static unsafe class Gemm
     /// <summary>Below this many multiply-adds the packed path runs on the calling thread only.</summary>
     internal static long ParallelThreshold = 1L << 19;
 
-    /// <summary>Depth of a packed k slice.</summary>
-    internal static int KC = 256;
+    static int s_kc, s_mc, s_nc;
 
-    /// <summary>Rows of a packed A block (rounded down to a multiple of MR).</summary>
-    internal static int MC = 144;
+    /// <summary>
+    /// Depth of a packed k slice: by default derived from this machine's L1 (<see cref="GemmBlocking"/>, float on
+    /// <see cref="BestIsa"/>); setting it overrides the derived value for every element type (tuning probes).
+    /// </summary>
+    internal static int KC
+    {
+        get => s_kc > 0 ? s_kc : Blocks(BestIsa, sizeof(float)).Kc;
+        set => s_kc = value;
+    }
 
-    /// <summary>Columns of a packed B block (rounded down to a multiple of NR).</summary>
-    internal static int NC = 4096;
+    /// <summary>Rows of a packed A block (rounded down to a multiple of MR): derived from L2 unless set (see <see cref="KC"/>).</summary>
+    internal static int MC
+    {
+        get => s_mc > 0 ? s_mc : Blocks(BestIsa, sizeof(float)).Mc;
+        set => s_mc = value;
+    }
+
+    /// <summary>Columns of a packed B block (rounded down to a multiple of NR): derived from L3 unless set (see <see cref="KC"/>).</summary>
+    internal static int NC
+    {
+        get => s_nc > 0 ? s_nc : Blocks(BestIsa, sizeof(float)).Nc;
+        set => s_nc = value;
+    }
+
+    /// <summary>Derived block sizes per (path, element size), computed once in the type initializer (thread-safe).</summary>
+    static readonly (int Kc, int Mc, int Nc)[] s_blocks = DeriveAllBlocks();
+
+    static (int Kc, int Mc, int Nc)[] DeriveAllBlocks()
+    {
+        var all = new (int Kc, int Mc, int Nc)[8];
+        for (var isa = GemmIsa.Scalar; isa <= GemmIsa.Vector512; isa++)
+            foreach (int elemSize in new[] { 4, 8 })
+            {
+                int mr = TileRows(isa);
+                int nr = isa switch
+                {
+                    GemmIsa.Vector512 => 128 / elemSize,
+                    GemmIsa.Vector256 => 64 / elemSize,
+                    GemmIsa.Vector128 => 32 / elemSize,
+                    _ => GemmMicrokernel.ScalarNr,
+                };
+                all[(int)isa * 2 + (elemSize == 8 ? 1 : 0)] = GemmBlocking.ForThisMachine(mr, nr, elemSize);
+            }
+        return all;
+    }
+
+    /// <summary>The derived block sizes for a microkernel path and element size (4 or 8 bytes).</summary>
+    internal static (int Kc, int Mc, int Nc) Blocks(GemmIsa isa, int elemSize) => s_blocks[(int)isa * 2 + (elemSize == 8 ? 1 : 0)];
+
+    /// <summary>The block sizes a product of <typeparamref name="T"/> on <paramref name="isa"/> uses: derived, or the overrides.</summary>
+    static (int Kc, int Mc, int Nc) BlocksFor<T>(GemmIsa isa) where T : unmanaged
+    {
+        var b = Blocks(isa, sizeof(T));
+        return (s_kc > 0 ? s_kc : b.Kc, s_mc > 0 ? s_mc : b.Mc, s_nc > 0 ? s_nc : b.Nc);
+    }
 
     /// <summary>The widest microkernel path this machine runs in hardware.</summary>
     internal static readonly GemmIsa BestIsa =
@@ -99,6 +148,26 @@ internal static unsafe class Gemm
             c, cBatchStride, ldc, alpha, beta, BestIsa, ParallelFor.NumThreads, false);
 
     /// <summary>
+    /// <c>C = act(A @ B + bias)</c>: the product with a per-column bias (<c>bias[j]</c>, as in a linear layer
+    /// <c>x @ W^T + b</c>) and an optional ReLU fused into the GEMM (Note [GEMM epilogue]). An empty
+    /// <paramref name="bias"/> adds nothing; otherwise it needs at least <paramref name="n"/> values.
+    /// </summary>
+    internal static void MatmulBiasActivation(int m, int n, int k,
+        ReadOnlySpan<float> a, int aRowStride, int aColStride,
+        ReadOnlySpan<float> b, int bRowStride, int bColStride,
+        ReadOnlySpan<float> bias, bool relu, Span<float> c, int ldc)
+        => BatchedCore(1, m, n, k, a, 0, aRowStride, aColStride, b, 0, bRowStride, bColStride, c, 0, ldc, 1f, 0f,
+            BestIsa, ParallelFor.NumThreads, false, bias, relu);
+
+    /// <inheritdoc cref="MatmulBiasActivation(int, int, int, ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, int, int, ReadOnlySpan{float}, bool, Span{float}, int)"/>
+    internal static void MatmulBiasActivation(int m, int n, int k,
+        ReadOnlySpan<double> a, int aRowStride, int aColStride,
+        ReadOnlySpan<double> b, int bRowStride, int bColStride,
+        ReadOnlySpan<double> bias, bool relu, Span<double> c, int ldc)
+        => BatchedCore(1, m, n, k, a, 0, aRowStride, aColStride, b, 0, bRowStride, bColStride, c, 0, ldc, 1, 0,
+            BestIsa, ParallelFor.NumThreads, false, bias, relu);
+
+    /// <summary>
     /// Validating entry point with the path knobs exposed (tests use them to cover every microkernel,
     /// the packed path on small shapes, and thread counts). <paramref name="isa"/> must not exceed <see cref="BestIsa"/>
     /// for speed, though any value is correct.
@@ -107,7 +176,7 @@ internal static unsafe class Gemm
         ReadOnlySpan<T> a, long aBatchStride, int aRowStride, int aColStride,
         ReadOnlySpan<T> b, long bBatchStride, int bRowStride, int bColStride,
         Span<T> c, long cBatchStride, int ldc, T alpha, T beta,
-        GemmIsa isa, int threads, bool forcePacked)
+        GemmIsa isa, int threads, bool forcePacked, ReadOnlySpan<T> bias = default, bool relu = false)
         where T : unmanaged, INumber<T>
     {
         if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
@@ -137,15 +206,19 @@ internal static unsafe class Gemm
             if (lastB >= b.Length)
                 throw new ArgumentException($"B needs index {lastB} but its span has length {b.Length}.", nameof(b));
         }
+        if (!bias.IsEmpty && bias.Length < n)
+            throw new ArgumentException($"bias has {bias.Length} values but C has {n} columns.", nameof(bias));
         threads = Math.Max(1, threads);
 
         fixed (T* pa = a)
         fixed (T* pb = b)
         fixed (T* pc = c)
+        fixed (T* pbias = bias)
         {
+            var epi = new Epilogue<T>(bias.IsEmpty ? null : pbias, relu);
             if (batch == 1)
             {
-                Core(m, n, k, pa, aRowStride, aColStride, pb, bRowStride, bColStride, pc, ldc, alpha, beta, isa, threads, forcePacked);
+                Core(m, n, k, pa, aRowStride, aColStride, pb, bRowStride, bColStride, pc, ldc, alpha, beta, isa, threads, forcePacked, epi);
                 return;
             }
             var body = new BatchBody<T>
@@ -154,7 +227,7 @@ internal static unsafe class Gemm
                 A = pa, Abs = aBatchStride, Ars = aRowStride, Acs = aColStride,
                 B = pb, Bbs = bBatchStride, Brs = bRowStride, Bcs = bColStride,
                 C = pc, Cbs = cBatchStride, Ldc = ldc, Alpha = alpha, Beta = beta,
-                Isa = isa, ForcePacked = forcePacked, Threads = 1,
+                Isa = isa, ForcePacked = forcePacked, Threads = 1, Epi = epi,
             };
             long work = (long)m * n * k;
             if (threads > 1 && work < ParallelThreshold * 4 && work * batch >= ParallelThreshold)
@@ -179,18 +252,48 @@ internal static unsafe class Gemm
         public T Alpha, Beta;
         public GemmIsa Isa;
         public bool ForcePacked;
+        public Epilogue<T> Epi;
 
         public void Invoke(int begin, int end)
         {
             for (int t = begin; t < end; t++)
-                Core(M, N, K, A + t * Abs, Ars, Acs, B + t * Bbs, Brs, Bcs, C + t * Cbs, Ldc, Alpha, Beta, Isa, Threads, ForcePacked);
+                Core(M, N, K, A + t * Abs, Ars, Acs, B + t * Bbs, Brs, Bcs, C + t * Cbs, Ldc, Alpha, Beta, Isa, Threads, ForcePacked, Epi);
+        }
+    }
+
+    /// <summary>
+    /// Note [GEMM epilogue]: a per-column bias and a ReLU applied to C where it is produced. On the packed path each
+    /// register tile gets them right after its last k slice is stored, while the tile is still in L1 (one extra pass
+    /// over 6 x 2W values in cache instead of two passes over C in memory); the direct and transposed small paths
+    /// apply them to their whole (small) C at the end. The ReLU keeps NaN, as torch.relu.
+    /// </summary>
+    internal readonly unsafe struct Epilogue<T> where T : unmanaged, INumber<T>
+    {
+        /// <summary>bias[j] for column j of the whole product, or null.</summary>
+        public readonly T* Bias;
+        public readonly bool Relu;
+
+        public Epilogue(T* bias, bool relu) { Bias = bias; Relu = relu; }
+
+        public bool Active => Bias != null || Relu;
+
+        /// <summary>Applies the epilogue to C[0:rows, 0:cols] (row stride ldc) whose first column is column j0 of the product.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Apply(T* c, int ldc, int rows, int cols, int j0)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                var row = new Span<T>(c + (long)r * ldc, cols);
+                if (Bias != null) Elementwise.Binary<T, AddOp<T>>(row, new ReadOnlySpan<T>(Bias + j0, cols), row);
+                if (Relu) Elementwise.Unary<T, ReluOp<T>>(row, row);
+            }
         }
     }
 
     // ------------------------------------------------------------------ dispatch
 
     static void Core<T>(int m, int n, int k, T* a, long ars, long acs, T* b, long brs, long bcs, T* c, int ldc,
-        T alpha, T beta, GemmIsa isa, int threads, bool forcePacked)
+        T alpha, T beta, GemmIsa isa, int threads, bool forcePacked, Epilogue<T> epi)
         where T : unmanaged, INumber<T>
     {
         bool betaZero = beta == T.Zero;
@@ -202,19 +305,22 @@ internal static unsafe class Gemm
                 if (betaZero) for (int j = 0; j < n; j++) ci[j] = T.Zero;
                 else for (int j = 0; j < n; j++) ci[j] = beta * ci[j];
             }
+            if (epi.Active) epi.Apply(c, ldc, m, n, 0);
             return;
         }
         if (!forcePacked && (long)m * n * k < SmallThreshold && k <= SmallMaxK)
         {
             Small(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, alpha, beta, betaZero, isa);
+            if (epi.Active) epi.Apply(c, ldc, m, n, 0);
             return;
         }
         if (!forcePacked && n * 2 <= TileCols<T>(isa) && m >= 4 * TileCols<T>(isa))
         {
             NarrowByTranspose(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, alpha, beta, betaZero, isa, threads);
+            if (epi.Active) epi.Apply(c, ldc, m, n, 0);
             return;
         }
-        Packed(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, alpha, beta, betaZero, isa, threads);
+        Packed(m, n, k, a, ars, acs, b, brs, bcs, c, ldc, alpha, beta, betaZero, isa, threads, epi);
     }
 
     /// <summary>
@@ -231,7 +337,7 @@ internal static unsafe class Gemm
         {
             fixed (T* t = scratch)
             {
-                Packed(n, m, k, b, bcs, brs, a, acs, ars, t, m, T.One, T.Zero, true, isa, threads);
+                Packed(n, m, k, b, bcs, brs, a, acs, ars, t, m, T.One, T.Zero, true, isa, threads, default);
                 for (int i = 0; i < m; i++)
                 {
                     T* ci = c + (long)i * ldc;
@@ -422,7 +528,7 @@ internal static unsafe class Gemm
     /// O(m*n*k / threads) multiply-adds.
     /// </summary>
     static void Packed<T>(int m, int n, int k, T* a, long ars, long acs, T* b, long brs, long bcs, T* c, int ldc,
-        T alpha, T beta, bool betaZero, GemmIsa isa, int threads)
+        T alpha, T beta, bool betaZero, GemmIsa isa, int threads, Epilogue<T> epi)
         where T : unmanaged, INumber<T>
     {
         int mr = TileRows(isa), nr = TileCols<T>(isa);
@@ -435,12 +541,13 @@ internal static unsafe class Gemm
         if (m >= n) { mParts = Math.Min(threads, rowPanels); nParts = Math.Max(1, Math.Min(colPanels, threads / mParts)); }
         else { nParts = Math.Min(threads, colPanels); mParts = Math.Max(1, Math.Min(rowPanels, threads / nParts)); }
 
+        var (kcBlock, mcBlock, ncBlock) = BlocksFor<T>(isa);
         var body = new ComputeBody<T>
         {
-            M = m, N = n, K = k, Mr = mr, Nr = nr,
+            M = m, N = n, K = k, Mr = mr, Nr = nr, Kc = kcBlock, Mc = mcBlock, Nc = ncBlock,
             RowPanels = rowPanels, ColPanels = colPanels, MParts = mParts, NParts = nParts,
             A = a, Ars = ars, Acs = acs, B = b, Brs = brs, Bcs = bcs,
-            C = c, Ldc = ldc, Alpha = alpha, Beta = beta, BetaZero = betaZero, Isa = isa,
+            C = c, Ldc = ldc, Alpha = alpha, Beta = beta, BetaZero = betaZero, Isa = isa, Epi = epi,
         };
         int tasks = mParts * nParts;
         if (tasks > 1)
@@ -451,12 +558,13 @@ internal static unsafe class Gemm
 
     unsafe struct ComputeBody<T> : IRangeBody where T : unmanaged, INumber<T>
     {
-        public int M, N, K, Mr, Nr, RowPanels, ColPanels, MParts, NParts, Ldc;
+        public int M, N, K, Mr, Nr, Kc, Mc, Nc, RowPanels, ColPanels, MParts, NParts, Ldc;
         public T* A, B, C;
         public long Ars, Acs, Brs, Bcs;
         public T Alpha, Beta;
         public bool BetaZero;
         public GemmIsa Isa;
+        public Epilogue<T> Epi;
 
         public void Invoke(int begin, int end)
         {
@@ -476,10 +584,10 @@ internal static unsafe class Gemm
             int mr = Mr, nr = Nr, k = K;
             int m = i1 - i0, n = j1 - j0;
             // Balanced block sizes: k = 300 becomes two slices of 150 rather than 256 + 44.
-            int kcMax = CeilDiv(k, CeilDiv(k, Math.Max(1, KC)));
-            int ncCap = Math.Max(nr, NC / nr * nr);
+            int kcMax = CeilDiv(k, CeilDiv(k, Math.Max(1, Kc)));
+            int ncCap = Math.Max(nr, Nc / nr * nr);
             int ncMax = CeilDiv(CeilDiv(n, CeilDiv(n, ncCap)), nr) * nr;
-            int mcCap = Math.Max(mr, MC / mr * mr);
+            int mcCap = Math.Max(mr, Mc / mr * mr);
             int mcMax = CeilDiv(CeilDiv(m, CeilDiv(m, mcCap)), mr) * mr;
             T* bbuf = (T*)GemmPacking.BBuffer((long)kcMax * ncMax * sizeof(T));
             T* abuf = (T*)GemmPacking.ABuffer((long)mcMax * kcMax * sizeof(T));
@@ -492,6 +600,7 @@ internal static unsafe class Gemm
                     int kc = Math.Min(kcMax, k - pc);
                     T beta = pc == 0 ? Beta : T.One;
                     bool betaZero = pc == 0 && BetaZero;
+                    bool last = pc + kc == k && Epi.Active;
                     // Pack B[pc:pc+kc, jc:jc+nc] into kc x nr micro-panels.
                     for (int jr = 0; jr < nc; jr += nr)
                         GemmPacking.PackBPanel(bbuf + (long)jr * kc, B + pc * Brs + (jc + jr) * Bcs, Brs, Bcs, kc, Math.Min(nr, nc - jr), nr);
@@ -520,6 +629,7 @@ internal static unsafe class Gemm
                                     case GemmIsa.Vector128: GemmMicrokernel.Kernel128(kc, ap, bp, cij, Ldc, rows, cols, Alpha, beta, betaZero); break;
                                     default: GemmMicrokernel.KernelScalar(kc, ap, bp, cij, Ldc, rows, cols, Alpha, beta, betaZero); break;
                                 }
+                                if (last) Epi.Apply(cij, Ldc, rows, cols, jc + jr);
                             }
                         }
                     }

@@ -9,6 +9,7 @@ internal interface IBinaryOp<T> where T : unmanaged
 {
     static abstract bool Vectorizable { get; }
     static abstract T Invoke(T x, T y);
+    static abstract Vector128<T> Invoke(Vector128<T> x, Vector128<T> y);
     static abstract Vector256<T> Invoke(Vector256<T> x, Vector256<T> y);
     static abstract Vector512<T> Invoke(Vector512<T> x, Vector512<T> y);
 }
@@ -18,14 +19,22 @@ internal interface IUnaryOp<T> where T : unmanaged
 {
     static abstract bool Vectorizable { get; }
     static abstract T Invoke(T x);
+    static abstract Vector128<T> Invoke(Vector128<T> x);
     static abstract Vector256<T> Invoke(Vector256<T> x);
     static abstract Vector512<T> Invoke(Vector512<T> x);
 }
 
-/// <summary>An elementwise comparison producing bool.</summary>
+/// <summary>
+/// An elementwise comparison producing bool, with vector forms that return lane masks (all bits set where true), the
+/// same rule as the scalar form lane by lane (NaN compares false except for !=).
+/// </summary>
 internal interface ICompareOp<T> where T : unmanaged
 {
+    static abstract bool Vectorizable { get; }
     static abstract bool Invoke(T x, T y);
+    static abstract Vector128<T> Invoke(Vector128<T> x, Vector128<T> y);
+    static abstract Vector256<T> Invoke(Vector256<T> x, Vector256<T> y);
+    static abstract Vector512<T> Invoke(Vector512<T> x, Vector512<T> y);
 }
 
 // x + y
@@ -33,6 +42,7 @@ internal readonly struct AddOp<T> : IBinaryOp<T> where T : unmanaged, INumber<T>
 {
     public static bool Vectorizable => Vector512<T>.IsSupported;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x, T y) => x + y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => x + y;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => x + y;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => x + y;
 }
@@ -42,6 +52,7 @@ internal readonly struct SubOp<T> : IBinaryOp<T> where T : unmanaged, INumber<T>
 {
     public static bool Vectorizable => Vector512<T>.IsSupported;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x, T y) => x - y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => x - y;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => x - y;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => x - y;
 }
@@ -51,6 +62,7 @@ internal readonly struct MulOp<T> : IBinaryOp<T> where T : unmanaged, INumber<T>
 {
     public static bool Vectorizable => Vector512<T>.IsSupported;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x, T y) => x * y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => x * y;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => x * y;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => x * y;
 }
@@ -60,6 +72,7 @@ internal readonly struct DivOp<T> : IBinaryOp<T> where T : unmanaged, INumber<T>
 {
     public static bool Vectorizable => Vector512<T>.IsSupported && (typeof(T) == typeof(float) || typeof(T) == typeof(double));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x, T y) => x / y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => x / y;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => x / y;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => x / y;
 }
@@ -70,6 +83,8 @@ internal readonly struct MaxOp<T> : IBinaryOp<T> where T : unmanaged, INumber<T>
     public static bool Vectorizable => Vector512<T>.IsSupported;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x, T y) => T.IsNaN(x) || T.IsNaN(y) ? x + y : (x > y ? x : y);
     // The scalar rule lane by lane: x > y ? x : y, and x + y (NaN) where either is NaN (x == x is false only for NaN).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) =>
+        Vector128.ConditionalSelect(Vector128.Equals(x, x) & Vector128.Equals(y, y), Vector128.ConditionalSelect(Vector128.GreaterThan(x, y), x, y), x + y);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) =>
         Vector256.ConditionalSelect(Vector256.Equals(x, x) & Vector256.Equals(y, y), Vector256.ConditionalSelect(Vector256.GreaterThan(x, y), x, y), x + y);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) =>
@@ -81,6 +96,8 @@ internal readonly struct MinOp<T> : IBinaryOp<T> where T : unmanaged, INumber<T>
 {
     public static bool Vectorizable => Vector512<T>.IsSupported;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x, T y) => T.IsNaN(x) || T.IsNaN(y) ? x + y : (x < y ? x : y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) =>
+        Vector128.ConditionalSelect(Vector128.Equals(x, x) & Vector128.Equals(y, y), Vector128.ConditionalSelect(Vector128.LessThan(x, y), x, y), x + y);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) =>
         Vector256.ConditionalSelect(Vector256.Equals(x, x) & Vector256.Equals(y, y), Vector256.ConditionalSelect(Vector256.LessThan(x, y), x, y), x + y);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) =>
@@ -92,6 +109,7 @@ internal readonly struct NegOp<T> : IUnaryOp<T> where T : unmanaged, INumber<T>
 {
     public static bool Vectorizable => Vector512<T>.IsSupported;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) => -x;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Invoke(Vector128<T> x) => -x;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x) => -x;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x) => -x;
 }
@@ -102,6 +120,8 @@ internal readonly struct ReluOp<T> : IUnaryOp<T> where T : unmanaged, INumber<T>
     public static bool Vectorizable => Vector512<T>.IsSupported;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) => x > T.Zero ? x : (T.IsNaN(x) ? x : T.Zero);
     // Keep x where x > 0 or x is NaN (x != x), else +0: the scalar rule, branch-free.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Invoke(Vector128<T> x) =>
+        Vector128.ConditionalSelect(Vector128.GreaterThan(x, Vector128<T>.Zero) | ~Vector128.Equals(x, x), x, Vector128<T>.Zero);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x) =>
         Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<T>.Zero) | ~Vector256.Equals(x, x), x, Vector256<T>.Zero);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x) =>
@@ -113,6 +133,7 @@ internal readonly struct AbsOp<T> : IUnaryOp<T> where T : unmanaged, INumber<T>
 {
     public static bool Vectorizable => Vector512<T>.IsSupported;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) => T.Abs(x);
+    public static Vector128<T> Invoke(Vector128<T> x) => Vector128.Abs(x);
     public static Vector256<T> Invoke(Vector256<T> x) => Vector256.Abs(x);
     public static Vector512<T> Invoke(Vector512<T> x) => Vector512.Abs(x);
 }
@@ -122,13 +143,62 @@ internal readonly struct SignOp<T> : IUnaryOp<T> where T : unmanaged, INumber<T>
 {
     public static bool Vectorizable => false;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static T Invoke(T x) => x > T.Zero ? T.One : x < T.Zero ? -T.One : (T.IsNaN(x) ? x : T.Zero);
+    public static Vector128<T> Invoke(Vector128<T> x) => throw new NotSupportedException();
     public static Vector256<T> Invoke(Vector256<T> x) => throw new NotSupportedException();
     public static Vector512<T> Invoke(Vector512<T> x) => throw new NotSupportedException();
 }
 
-internal readonly struct EqOp<T> : ICompareOp<T> where T : unmanaged, INumber<T> { public static bool Invoke(T x, T y) => x == y; }
-internal readonly struct NeOp<T> : ICompareOp<T> where T : unmanaged, INumber<T> { public static bool Invoke(T x, T y) => x != y; }
-internal readonly struct LtOp<T> : ICompareOp<T> where T : unmanaged, INumber<T> { public static bool Invoke(T x, T y) => x < y; }
-internal readonly struct LeOp<T> : ICompareOp<T> where T : unmanaged, INumber<T> { public static bool Invoke(T x, T y) => x <= y; }
-internal readonly struct GtOp<T> : ICompareOp<T> where T : unmanaged, INumber<T> { public static bool Invoke(T x, T y) => x > y; }
-internal readonly struct GeOp<T> : ICompareOp<T> where T : unmanaged, INumber<T> { public static bool Invoke(T x, T y) => x >= y; }
+internal readonly struct EqOp<T> : ICompareOp<T> where T : unmanaged, INumber<T>
+{
+    public static bool Vectorizable => Vector512<T>.IsSupported;
+    public static bool Invoke(T x, T y) => x == y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128.Equals(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256.Equals(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.Equals(x, y);
+}
+
+// x != y: the complement of ==, so NaN != anything is true as in the scalar rule.
+internal readonly struct NeOp<T> : ICompareOp<T> where T : unmanaged, INumber<T>
+{
+    public static bool Vectorizable => Vector512<T>.IsSupported;
+    public static bool Invoke(T x, T y) => x != y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => ~Vector128.Equals(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => ~Vector256.Equals(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => ~Vector512.Equals(x, y);
+}
+
+internal readonly struct LtOp<T> : ICompareOp<T> where T : unmanaged, INumber<T>
+{
+    public static bool Vectorizable => Vector512<T>.IsSupported;
+    public static bool Invoke(T x, T y) => x < y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128.LessThan(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256.LessThan(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.LessThan(x, y);
+}
+
+internal readonly struct LeOp<T> : ICompareOp<T> where T : unmanaged, INumber<T>
+{
+    public static bool Vectorizable => Vector512<T>.IsSupported;
+    public static bool Invoke(T x, T y) => x <= y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128.LessThanOrEqual(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256.LessThanOrEqual(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.LessThanOrEqual(x, y);
+}
+
+internal readonly struct GtOp<T> : ICompareOp<T> where T : unmanaged, INumber<T>
+{
+    public static bool Vectorizable => Vector512<T>.IsSupported;
+    public static bool Invoke(T x, T y) => x > y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128.GreaterThan(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256.GreaterThan(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.GreaterThan(x, y);
+}
+
+internal readonly struct GeOp<T> : ICompareOp<T> where T : unmanaged, INumber<T>
+{
+    public static bool Vectorizable => Vector512<T>.IsSupported;
+    public static bool Invoke(T x, T y) => x >= y;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<T> Invoke(Vector128<T> x, Vector128<T> y) => Vector128.GreaterThanOrEqual(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<T> Invoke(Vector256<T> x, Vector256<T> y) => Vector256.GreaterThanOrEqual(x, y);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => Vector512.GreaterThanOrEqual(x, y);
+}

@@ -1,79 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Nabla;
-
-/// <summary>
-/// The flat buffer behind one or more tensors (views share it). Elements live in a managed array so the GC owns
-/// them; large buffers are pinned and start on a 64-byte boundary (see Note [Aligned storage]).
-/// </summary>
-internal abstract class Storage
-{
-    /// <summary>Bumped by every in-place write through a tensor that shares this storage object (the version counter).</summary>
-    internal int Version;
-
-    /// <summary>Number of elements.</summary>
-    public abstract int Length { get; }
-
-    /// <summary>Element type.</summary>
-    public abstract ScalarType DType { get; }
-
-    /// <summary>A storage object over the same elements with its own version counter (<c>tensor.data</c>).</summary>
-    public abstract Storage Alias();
-
-    /// <summary>One more tensor uses these elements (Note [Storage reference count]).</summary>
-    internal abstract void AddRef();
-
-    /// <summary>A tensor using these elements was disposed; at zero a pooled buffer goes back to <see cref="MemoryPool"/>.</summary>
-    internal abstract void Release();
-
-    /// <summary>Allocation order of this buffer (0 for wrapped caller arrays); see Note [Stealing gradients].</summary>
-    internal long Serial;
-
-    // Serials count per thread (no interlocked operation per allocation) and carry the thread's index in their high
-    // bits, so a serial taken on one thread only compares "newer" with buffers that same thread allocated later.
-    [ThreadStatic] static long t_serial;
-    static int s_threads;
-
-    /// <summary>This thread's latest allocation serial; buffers this thread allocates later compare greater.</summary>
-    internal static long CurrentSerial => t_serial != 0 ? t_serial : (t_serial = (long)Interlocked.Increment(ref s_threads) << 40);
-
-    /// <summary>A new allocation serial for this thread.</summary>
-    protected static long NextSerial()
-    {
-        if (t_serial == 0) _ = CurrentSerial;
-        return ++t_serial;
-    }
-
-    /// <summary>True when this buffer was allocated by the current thread after <paramref name="serial"/> was taken.</summary>
-    internal bool AllocatedSince(long serial) => Serial > serial && Serial <= t_serial;
-
-    /// <summary>Identifies the buffer: storages that alias one buffer (views, <c>.data</c>) return the same object.</summary>
-    internal abstract object BufferId { get; }
-
-    /// <summary>A storage of the same dtype that throws <see cref="ObjectDisposedException"/> on any element access.</summary>
-    internal abstract Storage DisposedSentinel { get; }
-
-    /// <summary>
-    /// Moves the buffer to a new handle held by one tensor only, leaving this storage's handle empty: other tensors
-    /// over it (unreachable intermediates; see Note [Stealing gradients]) then own nothing, so disposing them is a
-    /// no-op and the buffer returns to the pool when its one remaining owner is disposed.
-    /// </summary>
-    internal abstract Storage Rehome();
-
-    /// <summary>True when exactly one tensor counts a reference to this buffer.</summary>
-    internal abstract bool IsSoleOwner { get; }
-
-    /// <summary>Allocates <paramref name="length"/> elements of <paramref name="dtype"/>, zero-filled when asked.</summary>
-    public static Storage Allocate(ScalarType dtype, int length, bool zero = true) => dtype switch
-    {
-        ScalarType.Float32 => new Storage<float>(length, zero),
-        ScalarType.Float64 => new Storage<double>(length, zero),
-        ScalarType.Int64 => new Storage<long>(length, zero),
-        ScalarType.Int32 => new Storage<int>(length, zero),
-        ScalarType.Bool => new Storage<bool>(length, zero),
-        _ => throw new NotSupportedException($"dtype {dtype} is not supported"),
-    };
-}
+namespace Nabla.Backends.Cpu;
 
 // Note [Aligned storage]
 // A managed T[] starts 16 bytes past a 64-byte boundary, so every Vector512 load straddles two cache lines
@@ -87,7 +14,7 @@ internal abstract class Storage
 // sizes on are recycled through MemoryPool when their tensors are disposed (Note [Storage reference count]).
 
 // Note [Storage reference count]
-// The elements live in a BufferHandle<T> shared by every Storage<T> over them (Alias() for .data shares it too).
+// The elements live in a BufferHandle<T> shared by every CpuStorage<T> over them (Alias() for .data shares it too).
 // Every Tensor constructed over a storage adds one reference (Tensor's constructor and the .data setter);
 // Tensor.Dispose() (directly or through a dispose scope) removes it once. When the count reaches zero the handle
 // forgets its array and, if the array came from the pool, hands it back to MemoryPool for reuse. Any later access
@@ -134,13 +61,13 @@ internal sealed class BufferHandle<T> where T : unmanaged
 }
 
 /// <summary>Typed storage: a reference-counted managed array plus the start of the tensor data inside it.</summary>
-internal sealed class Storage<T> : Storage where T : unmanaged
+internal sealed class CpuStorage<T> : Storage where T : unmanaged
 {
     readonly BufferHandle<T> _handle;
     internal readonly int Start;
     readonly int _length;
 
-    public Storage(int length, bool zero)
+    public CpuStorage(int length, bool zero)
     {
         if (length < 0) throw new ArgumentException($"Trying to create tensor with negative dimension {length}");
         var (array, start, pooled) = BufferPool.Rent<T>(length, zero);
@@ -151,14 +78,14 @@ internal sealed class Storage<T> : Storage where T : unmanaged
     }
 
     /// <summary>Storage over a caller-owned array (never returned to the pool).</summary>
-    public Storage(T[] array, int start, int length)
+    public CpuStorage(T[] array, int start, int length)
     {
         _handle = new BufferHandle<T>(array, pooled: false);
         Start = start;
         _length = length;
     }
 
-    Storage(BufferHandle<T> handle, int start, int length)
+    CpuStorage(BufferHandle<T> handle, int start, int length)
     {
         _handle = handle;
         Start = start;
@@ -179,12 +106,12 @@ internal sealed class Storage<T> : Storage where T : unmanaged
     internal BufferHandle<T> Handle => _handle;
 
     /// <summary>A storage whose elements a deferred expression will write on first access (Note [Lazy fusion]).</summary>
-    internal static Storage<T> Deferred(int length, PendingExpr<T> expr)
+    internal static CpuStorage<T> Deferred(int length, PendingExpr<T> expr)
     {
         var (array, start, pooled) = BufferPool.Rent<T>(length, zero: false);
         var handle = new BufferHandle<T>(null, pooled);
         handle.Lazy = new LazyBuffer<T>(handle, array, start, length, expr);
-        return new Storage<T>(handle, start, length) { Serial = NextSerial() };
+        return new CpuStorage<T>(handle, start, length) { Serial = NextSerial() };
     }
 
     internal static T[] ThrowDisposed() => throw new ObjectDisposedException("Tensor",
@@ -195,9 +122,11 @@ internal sealed class Storage<T> : Storage where T : unmanaged
 
     public override ScalarType DType => DTypeOf<T>.Value;
 
+    public override Backend Backend => CpuBackend.Instance;
+
     public Span<T> Span => new(Array, Start, _length);
 
-    public override Storage Alias() => new Storage<T>(_handle, Start, _length) { Serial = Serial };
+    public override Storage Alias() => new CpuStorage<T>(_handle, Start, _length) { Serial = Serial };
 
     internal override void AddRef() => _handle.AddRef();
 
@@ -217,24 +146,12 @@ internal sealed class Storage<T> : Storage where T : unmanaged
         }
         else array = Interlocked.Exchange(ref _handle.Array, null) ?? ThrowDisposed();
         var handle = new BufferHandle<T>(array, _handle.Pooled) { RefCount = 1 };
-        return new Storage<T>(handle, Start, _length) { Serial = Serial, Version = Version };
+        return new CpuStorage<T>(handle, Start, _length) { Serial = Serial, Version = Version };
     }
 
-    static readonly Storage<T> Sentinel = new(BufferHandle<T>.Disposed, 0, 0);
+    static readonly CpuStorage<T> Sentinel = new(BufferHandle<T>.Disposed, 0, 0);
 
     internal override Storage DisposedSentinel => Sentinel;
-}
-
-/// <summary>Maps a C# element type to its <see cref="ScalarType"/>.</summary>
-internal static class DTypeOf<T>
-{
-    public static readonly ScalarType Value =
-        typeof(T) == typeof(float) ? ScalarType.Float32 :
-        typeof(T) == typeof(double) ? ScalarType.Float64 :
-        typeof(T) == typeof(long) ? ScalarType.Int64 :
-        typeof(T) == typeof(int) ? ScalarType.Int32 :
-        typeof(T) == typeof(bool) ? ScalarType.Bool :
-        (ScalarType)(-1);
 }
 
 /// <summary>Where storage buffers come from.</summary>

@@ -1,0 +1,101 @@
+using Nabla.Autograd;
+
+namespace Nabla.Ops;
+
+/// <summary>The copy family: clone, dtype conversion and device transfer, each recorded for autograd.</summary>
+internal static class Copy
+{
+    /// <summary>A copy with its own storage on the same device (recorded as <c>CloneBackward0</c>).</summary>
+    public static Tensor Clone(Tensor self)
+    {
+        var result = Tensor.EmptyLike(self, self._dtype, self._shape);
+        Raw.CopyInto(result, self);
+        if (Autograd.Autograd.ShouldRecord(self))
+        {
+            var node = new CloneBackward0();
+            node.SetNextEdges(self);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    /// <summary><paramref name="self"/> converted to <paramref name="dtype"/> (recorded as <c>ToCopyBackward0</c> for float results).</summary>
+    public static Tensor ToDType(Tensor self, ScalarType dtype)
+    {
+        var result = Raw.ToDType(self, dtype);
+        if (Autograd.Autograd.ShouldRecord(self) && dtype.IsFloatingPoint())
+        {
+            var node = new ToCopyBackward0(self._dtype, self.device);
+            node.SetNextEdges(self);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// <paramref name="self"/> on <paramref name="device"/>: the tensor itself when already there (unless
+    /// <paramref name="copy"/>), else a copy on the target device recorded as <c>ToCopyBackward0</c>.
+    /// </summary>
+    public static Tensor ToDevice(Tensor self, Device device, bool copy)
+    {
+        var target = Backend.For(device);
+        if (ReferenceEquals(target, self.Backend) && !copy) return self;
+        var result = Tensor.EmptyOn(target, self._dtype, self._shape);
+        Transfer(result, self);
+        if (Autograd.Autograd.ShouldRecord(self))
+        {
+            var node = new ToCopyBackward0(self._dtype, self.device);
+            node.SetNextEdges(self);
+            Autograd.Autograd.SetHistory(result, node);
+        }
+        return result;
+    }
+
+    /// <summary>Copies the elements of <paramref name="src"/> into <paramref name="dst"/> (same shape and dtype) across devices.</summary>
+    internal static void Transfer(Tensor dst, Tensor src)
+    {
+        if (ReferenceEquals(dst.Backend, src.Backend)) { Raw.CopyInto(dst, src); return; }
+        if (dst._numel == 0) return;
+        // Through host memory: the only cross-device path today (cpu <-> meta; meta has no data to give).
+        switch (src._dtype)
+        {
+            case ScalarType.Float32: TransferT<float>(dst, src); break;
+            case ScalarType.Float64: TransferT<double>(dst, src); break;
+            case ScalarType.Int64: TransferT<long>(dst, src); break;
+            case ScalarType.Int32: TransferT<int>(dst, src); break;
+            default: TransferT<bool>(dst, src); break;
+        }
+    }
+
+    static void TransferT<T>(Tensor dst, Tensor src) where T : unmanaged
+    {
+        if (dst.is_meta) return;
+        var host = new T[src._numel];
+        src.Backend.CopyToHost<T>(src.Raw, host);
+        dst.Backend.CopyFromHost<T>(dst.Raw, host);
+    }
+}
+
+/// <summary>Backward of clone/contiguous: the identity.</summary>
+internal sealed class CloneBackward0 : Node
+{
+    public override string name() => "CloneBackward0";
+    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { g[0] };
+}
+
+/// <summary>Backward of a dtype or device conversion: the gradient converted back.</summary>
+internal sealed class ToCopyBackward0 : Node
+{
+    readonly ScalarType _selfType;
+    readonly Device _selfDevice;
+
+    public ToCopyBackward0(ScalarType selfType, Device selfDevice)
+    {
+        _selfType = selfType;
+        _selfDevice = selfDevice;
+    }
+
+    public override string name() => "ToCopyBackward0";
+
+    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { g[0]!.to(_selfDevice).to(_selfType) };
+}

@@ -1,0 +1,129 @@
+using Xunit;
+using System.Text.RegularExpressions;
+
+namespace Nabla.Tests;
+
+// The backend wall (Note [The backend wall] in src/Nabla/Backends/Backend.cs), enforced on the source tree:
+// 1. Outside Backends/ and Kernels/, no file touches CPU element memory or CPU kernels.
+// 2. Tensors/ does not import the floors above it (Ops, NN) or the kernels, and uses Autograd only for the
+//    Tensor <-> Node tie.
+// Files that do not follow a rule yet are listed below with the reason; the test fails when a listed file becomes
+// clean (so the list only shrinks) and when any unlisted file breaks a rule.
+public class ArchitectureTests
+{
+    static readonly Regex CpuMemory = new(
+        @"Nabla\.Kernels\.Cpu|Nabla\.Backends\.Cpu|\bKernels\.Cpu\.|\bCpuStorage\b|\bCpuBackend\b|\.Contiguous<|\.StorageSpan<|\bBufferPool\b|\bLazyFusion\b",
+        RegexOptions.Compiled);
+
+    // Op files whose kernel halves have not moved behind the wall yet (each still imports Nabla.Backends.Cpu).
+    static readonly Dictionary<string, string> CpuMemoryDebt = new()
+    {
+        ["NN/functional.Losses.cs"] = "cross_entropy's target check reads int64 targets on the host",
+        ["Autograd/GradCheck.cs"] = "gradcheck perturbs elements in place through the CPU storage",
+        ["Ops/Statistics.cs"] = "kernel half not moved yet",
+        ["Ops/IndexingKernels.cs"] = "kernel half not moved yet",
+        ["Ops/MathKernels.cs"] = "kernel half not moved yet",
+        ["Ops/UnaryMath.cs"] = "kernel half not moved yet",
+        ["Ops/GatherScatter.cs"] = "kernel half not moved yet",
+        ["Ops/Elementary.cs"] = "kernel half not moved yet",
+        ["Ops/MinMax.cs"] = "kernel half not moved yet",
+        ["Ops/Reductions.cs"] = "kernel half not moved yet",
+        ["Ops/Indexing.cs"] = "kernel half not moved yet",
+    };
+
+    static readonly Regex UpwardFromTensors = new(
+        @"^\s*using\s+(static\s+)?Nabla\.(Ops|NN|Kernels|Optim|Vision)\b|\bNabla\.(Ops|NN|Kernels)\.|(?<![\w.])(Ops|Kernels)\.[A-Z]",
+        RegexOptions.Compiled | RegexOptions.Multiline);
+
+    // Tensors/ files that still forward to op families or record history themselves.
+    static readonly Dictionary<string, string> TensorsDebt = new()
+    {
+        ["Tensors/Tensor.Autograd.cs"] = "facade: Tensor members forwarding to op families (moves with the facade)",
+        ["Tensors/Tensor.Basics.cs"] = "facade: clone/to forward to Ops.Copy",
+        ["Tensors/Tensor.Indexing.cs"] = "facade: indexing forwards to Ops.Indexing",
+        ["Tensors/Tensor.Inplace.cs"] = "in-place ops record history here (to move into an Ops family)",
+        ["Tensors/Tensor.Linalg.cs"] = "facade: forwards to Ops.Linalg",
+        ["Tensors/Tensor.Math.cs"] = "facade: forwards to op families; comparisons call Ops.Raw",
+        ["Tensors/Tensor.Operators.cs"] = "facade: operators forward to op families",
+        ["Tensors/Tensor.ReduceJoin.cs"] = "facade: forwards to op families",
+        ["Tensors/torch.Creation.cs"] = "factories moving data across devices call Ops.Copy",
+        ["Tensors/torch.Random.cs"] = "in-place random fills copy through Ops.Raw",
+        ["Tensors/torch.ReduceJoin.cs"] = "facade: torch.* forwarding to op families",
+    };
+
+    static readonly HashSet<string> AutogradTie = new() { "Tensors/Tensor.cs", "Tensors/Tensor.Autograd.cs", "Tensors/Tensor.Printing.cs" };
+
+    static readonly Regex AutogradUse = new(@"^\s*using\s+Nabla\.Autograd\b|\bAutograd\.[A-Z]", RegexOptions.Compiled | RegexOptions.Multiline);
+
+    static string SourceRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Nabla.sln"))) dir = dir.Parent;
+        Assert.NotNull(dir);
+        return Path.Combine(dir!.FullName, "src", "Nabla");
+    }
+
+    static IEnumerable<(string Rel, string Text)> Sources()
+    {
+        string root = SourceRoot();
+        foreach (var path in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories))
+        {
+            string rel = Path.GetRelativePath(root, path).Replace('\\', '/');
+            if (rel.StartsWith("obj/") || rel.StartsWith("bin/")) continue;
+            yield return (rel, StripComments(File.ReadAllText(path)));
+        }
+    }
+
+    /// <summary>The code without comments (Notes and XML docs may name anything).</summary>
+    static string StripComments(string text) => Regex.Replace(text, @"//[^\n]*|/\*.*?\*/", "", RegexOptions.Singleline);
+
+    [Fact]
+    public void NoCpuMemoryAccessOutsideBackendsAndKernels()
+    {
+        var offenders = new List<string>();
+        var cleaned = new List<string>();
+        foreach (var (rel, text) in Sources())
+        {
+            if (rel.StartsWith("Backends/") || rel.StartsWith("Kernels/")) continue;
+            var m = CpuMemory.Match(text);
+            if (m.Success && !CpuMemoryDebt.ContainsKey(rel)) offenders.Add($"{rel}: {m.Value}");
+            if (!m.Success && CpuMemoryDebt.ContainsKey(rel)) cleaned.Add(rel);
+        }
+        Assert.True(offenders.Count == 0, "CPU memory or kernels used outside Backends/ and Kernels/:\n" + string.Join("\n", offenders));
+        Assert.True(cleaned.Count == 0, "now behind the wall, remove from CpuMemoryDebt:\n" + string.Join("\n", cleaned));
+    }
+
+    [Fact]
+    public void TensorsImportsOnlyDownward()
+    {
+        var offenders = new List<string>();
+        var cleaned = new List<string>();
+        foreach (var (rel, text) in Sources())
+        {
+            if (!rel.StartsWith("Tensors/")) continue;
+            var up = UpwardFromTensors.Match(text);
+            var autograd = AutogradTie.Contains(rel) ? Match.Empty : AutogradUse.Match(text);
+            bool bad = up.Success || autograd.Success;
+            if (bad && !TensorsDebt.ContainsKey(rel))
+                offenders.Add($"{rel}: {(up.Success ? up.Value : autograd.Value).Trim()}");
+            if (!bad && TensorsDebt.ContainsKey(rel)) cleaned.Add(rel);
+        }
+        Assert.True(offenders.Count == 0, "Tensors/ reaches upward:\n" + string.Join("\n", offenders));
+        Assert.True(cleaned.Count == 0, "now clean, remove from TensorsDebt:\n" + string.Join("\n", cleaned));
+    }
+
+    [Fact]
+    public void KernelsSeeNoTensorsOrAutograd()
+    {
+        var offenders = new List<string>();
+        var tensorUse = new Regex(@"\b(Tensor|Node|GradMode|Operand|Storage)\b(?!Primitives)");
+        foreach (var (rel, text) in Sources())
+        {
+            if (!rel.StartsWith("Kernels/")) continue;
+            if (rel == "Kernels/Cpu/torch.Threads.cs") continue;   // the facade's set_num_threads (to move out of Kernels/)
+            var m = tensorUse.Match(text);
+            if (m.Success) offenders.Add($"{rel}: {m.Value}");
+        }
+        Assert.True(offenders.Count == 0, "Kernels/ sees tensors or autograd:\n" + string.Join("\n", offenders));
+    }
+}
