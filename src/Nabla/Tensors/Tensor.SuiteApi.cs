@@ -33,7 +33,7 @@ public sealed partial class Tensor
         if (RecordInplace(null)) return TakeOver(op(Snapshot()));
         Tensor r;
         using (new GradModeScope(false)) r = op(this);
-        Dispatch.CopyInto(this, r);
+        Ops.Raw.CopyInto(this, r);
         BumpVersion();
         return this;
     }
