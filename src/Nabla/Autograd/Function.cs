@@ -127,6 +127,8 @@ internal static class CustomFunction
             {
                 if (var._gradFn is null && var._requiresGrad)
                     throw new InvalidOperationException("a leaf Variable that requires grad has been used in an in-place operation.");
+                if (var._base is { _gradFn: null, _requiresGrad: true })
+                    throw new InvalidOperationException("a view of a leaf Variable that requires grad is being used in an in-place operation.");
                 if (duplicate) var = var.detach();
                 var._gradFn = node;
                 var._outputNr = i;

@@ -69,6 +69,7 @@ public sealed partial class Tensor
         {
             if (value is not null)
             {
+                if (ReferenceEquals(value, this)) throw new InvalidOperationException("can't assign Variable as its own grad");
                 if (!ShapesEqual(this, value)) throw new InvalidOperationException("assigned grad has data of a different size");
                 if (value._dtype != _dtype) throw new InvalidOperationException("assigned grad has data of a different type");
             }

@@ -13,6 +13,9 @@ namespace Nabla.Tests.PyTorchSuite;
 [Collection("Warnings")]
 public partial class TestAutograd
 {
+    /// <summary>As PyTorch's TestCase.setUp: every test starts from the same seed.</summary>
+    public TestAutograd() => manual_seed(1234);
+
     // ---- custom functions used by several tests ------------------------------------------------------------------
 
     sealed class MyFunctionScalar : autograd.MultiOutputFunction

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using Nabla.Autograd;
-using Nabla.Ops;
 
 namespace Nabla;
 
