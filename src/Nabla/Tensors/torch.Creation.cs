@@ -28,8 +28,43 @@ public static partial class torch
 
     // ---- from data ----------------------------------------------------------------------------------------
 
-    /// <summary>The backend of <paramref name="device"/> (the CPU when none is given).</summary>
-    internal static Backend BackendFor(Device? device) => device is { } d ? Backend.For(d) : Backend.Default;
+    /// <summary>The backend of <paramref name="device"/> (the default device's when none is given).</summary>
+    internal static Backend BackendFor(Device? device) => device is { } d ? Backend.For(d) : t_scopeBackend ?? s_defaultBackend;
+
+    static Backend s_defaultBackend = Backend.Default;
+    [ThreadStatic] static Backend? t_scopeBackend;
+
+    /// <summary>
+    /// Factories on this thread use <paramref name="device"/> when no <c>device:</c> is given, until the returned scope
+    /// is disposed (PyTorch's <c>with torch.device("meta"):</c>). Scopes nest.
+    /// </summary>
+    public static IDisposable default_device(Device device)
+    {
+        var previous = t_scopeBackend;
+        t_scopeBackend = Backend.For(device);
+        return new DeviceScope(previous);
+    }
+
+    sealed class DeviceScope(Backend? previous) : IDisposable
+    {
+        bool _done;
+
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            t_scopeBackend = previous;
+        }
+    }
+
+    /// <summary>
+    /// Sets the device that factories use when no <c>device:</c> is given (<c>torch.set_default_device</c>; for the
+    /// whole process, as in PyTorch). <c>torch.set_default_device("meta")</c> builds models without allocating data.
+    /// </summary>
+    public static void set_default_device(Device device) => s_defaultBackend = Backend.For(device);
+
+    /// <summary>The device factories use when no <c>device:</c> is given (<c>cpu</c> unless set).</summary>
+    public static Device get_default_device() => (t_scopeBackend ?? s_defaultBackend).Device;
 
     static Tensor FromArray<T>(T[] data, long[] shape, ScalarType? dtype, bool requires_grad, Device? device = null) where T : unmanaged
     {

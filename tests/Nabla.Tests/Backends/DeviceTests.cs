@@ -126,3 +126,43 @@ public class DeviceTests
         Assert.False(zeros_like(zeros(2, device: "meta"), device: "cpu").is_meta);
     }
 }
+
+public class MetaModelTests
+{
+    [Fact]
+    public void ReadmeMetaSnippetRuns()
+    {
+        var x = randn(new long[] { 64, 3, 224, 224 }, device: "meta");
+        var w = ones(new long[] { 8, 3, 3, 3 }, requires_grad: true, device: META);
+        var y = nn.functional.conv2d(x, w).relu().sum();
+        y.backward();
+        Assert.Equal("tensor(..., device='meta', size=(8, 3, 3, 3))", w.grad!.ToString());
+    }
+
+    [Fact]
+    public void ResNet18OnMetaAllocatesNoTensorData()
+    {
+        // Built in a default_device("meta") scope (PyTorch's `with torch.device("meta")`): parameters never get data.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Tensor loss;
+        Nabla.Modules.ResNet model;
+        using (default_device("meta"))
+        {
+            model = torchvision.models.resnet18();
+            var input = randn(new long[] { 16, 3, 224, 224 });
+            var logits = model.call(input);
+            Assert.True(logits.is_meta);
+            Assert.Equal(new long[] { 16, 1000 }, logits.shape);
+            loss = nn.functional.cross_entropy(logits, zeros(new long[] { 16 }, dtype: int64));
+            loss.backward();
+            Assert.Equal("meta", get_default_device().ToString());
+        }
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long parameters = model.parameters().Sum(p => p.numel());
+        Assert.Equal(11_689_512, parameters);   // torchvision's resnet18
+        Assert.All(model.parameters(), p => Assert.True(p.grad!.is_meta));
+        // On the CPU the parameters alone are 46.8 MB and one batch's activations far more; on meta only metadata.
+        Assert.True(allocated < 8_000_000, $"{allocated:N0} bytes allocated on the meta device");
+        Assert.Equal("cpu", get_default_device().ToString());
+    }
+}
