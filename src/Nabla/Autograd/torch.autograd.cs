@@ -92,13 +92,22 @@ public static partial class torch
                 edges[i] = Autograd.Autograd.GradientEdge(t);
             }
             var result = Engine.Execute(roots, grads, retain_graph ?? create_graph, create_graph, edges, null, accumulateCaptured: false)!;
+            return FinishGrads(result, allowUnused, create_graph, materialize_grads, i => inputs[i]);
+        }
+
+        /// <summary>
+        /// The gradients autograd.grad returns: unused inputs fail unless allowed, gradients that recorded history are
+        /// detached unless create_graph, and unused inputs get zeros when materialize_grads.
+        /// </summary>
+        static Tensor?[] FinishGrads(Tensor?[] result, bool allowUnused, bool createGraph, bool materializeGrads, Func<int, Tensor> input)
+        {
             for (int i = 0; i < result.Length; i++)
             {
                 if (result[i] is null && !allowUnused)
                     throw new InvalidOperationException(
                         "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.");
-                if (result[i] is { } g && !create_graph && g._gradFn is not null) result[i] = g.detach();
-                if (result[i] is null && materialize_grads) result[i] = torch.zeros_like(inputs[i]).requires_grad_();
+                if (result[i] is { } g && !createGraph && g._gradFn is not null) result[i] = g.detach();
+                if (result[i] is null && materializeGrads) result[i] = torch.zeros_like(input(i)).requires_grad_();
             }
             return result;
         }
@@ -140,20 +149,8 @@ public static partial class torch
             bool allowUnused = allow_unused ?? materialize_grads;
             var (roots, grads) = PrepareRoots(outputs, grad_outputs, create_graph);
             var result = Engine.Execute(roots, grads, retain_graph ?? create_graph, create_graph, edges, null, accumulateCaptured: false)!;
-            for (int i = 0; i < result.Length; i++)
-            {
-                if (result[i] is null && !allowUnused)
-                    throw new InvalidOperationException(
-                        "One of the differentiated Tensors appears to not have been used in the graph. Set allow_unused=True if this is the desired behavior.");
-                if (result[i] is { } g && !create_graph && g._gradFn is not null) result[i] = g.detach();
-                if (result[i] is null && materialize_grads)
-                {
-                    if (inputs[i].Tensor is not { } input)
-                        throw new InvalidOperationException("materialize_grads cannot be used when the given input is a GradientEdge");
-                    result[i] = torch.zeros_like(input).requires_grad_();
-                }
-            }
-            return result;
+            return FinishGrads(result, allowUnused, create_graph, materialize_grads, i => inputs[i].Tensor
+                ?? throw new InvalidOperationException("materialize_grads cannot be used when the given input is a GradientEdge"));
         }
 
         /// <summary>
