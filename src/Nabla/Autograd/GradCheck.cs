@@ -1,6 +1,5 @@
 using Nabla.Autograd;
 
-using Nabla.Backends.Cpu;
 
 namespace Nabla
 {
@@ -462,17 +461,14 @@ namespace Nabla.Autograd
             return offset;
         }
 
-        static double Read(Tensor x, int offset) => x._dtype switch
-        {
-            ScalarType.Float64 => ((CpuStorage<double>)x._storage).Span[offset],
-            ScalarType.Float32 => ((CpuStorage<float>)x._storage).Span[offset],
-            _ => throw new GradcheckError($"gradcheck cannot perturb an input of dtype {x._dtype}"),
-        };
+        /// <summary>The one element at storage offset <paramref name="offset"/>, as a 0-d operand of x's storage.</summary>
+        static Operand Element(Tensor x, int offset) =>
+            new(x._storage, System.Array.Empty<long>(), System.Array.Empty<long>(), offset);
 
-        static void Write(Tensor x, int offset, double value)
-        {
-            if (x._dtype == ScalarType.Float64) ((CpuStorage<double>)x._storage).Span[offset] = value;
-            else ((CpuStorage<float>)x._storage).Span[offset] = (float)value;
-        }
+        static double Read(Tensor x, int offset) => x._dtype is ScalarType.Float64 or ScalarType.Float32
+            ? x._storage.Backend.ReadElement(Element(x, offset), 0)
+            : throw new GradcheckError($"gradcheck cannot perturb an input of dtype {x._dtype}");
+
+        static void Write(Tensor x, int offset, double value) => x._storage.Backend.WriteElement(Element(x, offset), 0, value);
     }
 }

@@ -1,7 +1,5 @@
 using Nabla.Ops;
 
-using Nabla.Backends.Cpu;
-
 namespace Nabla;
 
 public static partial class torch
@@ -181,7 +179,7 @@ public static partial class torch
                     {
                         double total = 0;
                         var k = keep.ToDoubleArray();
-                        var t = target.ContiguousRaw().Contiguous<long>();
+                        var t = target.ToArray<long>();
                         var w = weight.ToDoubleArray();
                         for (int i = 0; i < k.Length; i++) if (k[i] != 0) total += w[t[i]];
                         denominator = torch.tensor(total, weight.dtype);
