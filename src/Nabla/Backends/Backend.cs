@@ -88,6 +88,12 @@ internal abstract partial class Backend
 
     // ---- deferral (lazy backends) -----------------------------------------------------------------------------
 
+    /// <summary>
+    /// Ops with fewer elements than this are never offered for deferral (a field, so small ops pay no virtual call
+    /// to ask); int.MaxValue for backends that do not defer.
+    /// </summary>
+    public int MinDeferElements { get; protected init; } = int.MaxValue;
+
     /// <summary>A storage whose elements will be a (op) b, computed later; null to run the op now.</summary>
     public virtual Storage? TryDeferBinary(BinaryOp op, in Operand a, in Operand b, ScalarType dtype) => null;
 

@@ -100,7 +100,8 @@ internal static class Raw
     {
         AlignDevices(ref a, ref b);
         var backend = a.Backend;
-        if (!Records(a) && !Records(b) && backend.TryDeferBinary(kind, a.Raw, b.Raw, dtype) is { } deferred)
+        if ((a._numel >= backend.MinDeferElements || b._numel >= backend.MinDeferElements)
+            && !Records(a) && !Records(b) && backend.TryDeferBinary(kind, a.Raw, b.Raw, dtype) is { } deferred)
             return new Tensor(deferred, a._numel >= b._numel ? a._shape : b._shape);
         a = Cast(a, dtype);
         b = Cast(b, dtype);
@@ -121,7 +122,7 @@ internal static class Raw
     public static Tensor BinaryScalar(BinaryOp kind, Tensor a, Scalar s, ScalarType dtype, bool scalarLeft = false)
     {
         var backend = a.Backend;
-        if (!Records(a) && backend.TryDeferScalar(kind, a.Raw, s, dtype, scalarLeft) is { } deferred)
+        if (a._numel >= backend.MinDeferElements && !Records(a) && backend.TryDeferScalar(kind, a.Raw, s, dtype, scalarLeft) is { } deferred)
             return new Tensor(deferred, a._shape);
         a = Cast(a, dtype);
         var result = Tensor.EmptyOn(backend, dtype, a._shape);
@@ -141,7 +142,8 @@ internal static class Raw
     public static Tensor Unary(UnaryOp kind, Tensor a)
     {
         var backend = a.Backend;
-        if (!Records(a) && backend.TryDeferUnary(kind, a.Raw) is { } deferred) return new Tensor(deferred, a._shape);
+        if (a._numel >= backend.MinDeferElements && !Records(a) && backend.TryDeferUnary(kind, a.Raw) is { } deferred)
+            return new Tensor(deferred, a._shape);
         if (a._dtype == ScalarType.Bool) throw new NotSupportedException($"\"{kind}\" not implemented for 'Bool'");
         var result = Tensor.EmptyOn(backend, a._dtype, a._shape);
         if (result._numel > 0) backend.Unary(kind, result.Raw, a.Raw);

@@ -13,6 +13,7 @@ internal sealed partial class CpuBackend : Backend
 
     CpuBackend()
     {
+        MinDeferElements = LazyFusion.MinElements;
     }
 
     public override Device Device => Device.CPU;
