@@ -70,14 +70,6 @@ internal static class PoolingKernels
         }
     }
 
-    /// <summary>y[p, o] = x[p, idx[p, o]]: the adjoint of <see cref="MaxBackward"/> (max pooling's double backward).</summary>
-    public static void Gather<T>(int planes, int inPlane, int outPlane, T[] x, int xOff, long[] idx, int idxOff, T[] y, int yOff) where T : unmanaged
-    {
-        for (int p = 0; p < planes; p++)
-            for (int o = p * outPlane, e = o + outPlane; o < e; o++)
-                y[yOff + o] = x[xOff + p * inPlane + (int)idx[idxOff + o]];
-    }
-
     // ---- average ---------------------------------------------------------------------------------------------
 
     /// <summary>The clipped window of output (oh, ow) and its divisor, as PyTorch's cpu_avg_pool computes them.</summary>
