@@ -4,7 +4,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PEER_TOOLS=${PEER_TOOLS:-$ROOT/tools/torchsharp-peer}
-[ -f "$PEER_TOOLS/setup.sh" ] || PEER_TOOLS=/work/shared/tools/torchsharp-peer
+[ -f "$PEER_TOOLS/setup.sh" ] || PEER_TOOLS=$ROOT/../shared/tools/torchsharp-peer
 PKGS=${NUGET_PACKAGES:-$HOME/.nuget/packages}
 SO=$PKGS/torchsharp/0.107.0/runtimes/linux-x64/native/libLibTorchSharp.so
 

@@ -4,7 +4,7 @@ using static Nabla.torch;
 namespace Nabla.Examples;
 
 /// <summary>
-/// Seed tutorial 000 (<c>/work/shared/seeds/000_96f60b5a208aa418.txt</c>): libtorch's "Differentiation in Autograd",
+/// Seed tutorial 000 (<c>../shared/seeds/000_96f60b5a208aa418.txt</c>): libtorch's "Differentiation in Autograd",
 /// ported cell by cell. Every tensor prints as libtorch's <c>std::cout &lt;&lt; t</c> does
 /// (<see cref="TensorStringStyle.LibTorch"/>), bools as C++ prints them (<c>1</c>/<c>0</c>).
 /// </summary>

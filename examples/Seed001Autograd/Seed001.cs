@@ -4,7 +4,7 @@ using static Nabla.torch;
 namespace Nabla.Examples;
 
 /// <summary>
-/// Seed tutorial 001 (<c>/work/shared/seeds/001_a56dcf249eeb04e8.txt</c>): "Automatic Differentiation with
+/// Seed tutorial 001 (<c>../shared/seeds/001_a56dcf249eeb04e8.txt</c>): "Automatic Differentiation with
 /// <c>torch.autograd</c>", ported cell by cell; tensors print as Python's repr (<c>ToString()</c>).
 /// </summary>
 /// <remarks>

@@ -4,7 +4,7 @@ using static Nabla.torch;
 namespace Nabla.Examples;
 
 /// <summary>
-/// Seed tutorial 002 (<c>/work/shared/seeds/002_350151eeef2b41de.txt</c>): "A introduction of torch.autograd",
+/// Seed tutorial 002 (<c>../shared/seeds/002_350151eeef2b41de.txt</c>): "A introduction of torch.autograd",
 /// ported cell by cell; tensors print as Python's repr (<c>ToString()</c>), tuples and <c>torch.Size</c> as Python
 /// echoes them.
 /// </summary>

@@ -4,7 +4,7 @@ using static Nabla.torch;
 namespace Nabla.Examples;
 
 /// <summary>
-/// Seed tutorial 003 (<c>/work/shared/seeds/003_265d10e7741456e0.txt</c>): R torch's "Automatic differentiation with
+/// Seed tutorial 003 (<c>../shared/seeds/003_265d10e7741456e0.txt</c>): R torch's "Automatic differentiation with
 /// autograd", ported block by block. Tensors print as R torch prints them (<see cref="TensorStringStyle.R"/>), graph
 /// nodes by name, and lists of nodes as R lists (<c>[[1]]</c> then the entry).
 /// </summary>

@@ -4,7 +4,7 @@ using static Nabla.torch;
 namespace Nabla.Examples;
 
 /// <summary>
-/// Seed tutorial 004 (<c>/work/shared/seeds/004_e061e2e1350548e3.txt</c>): "Gradient calculation with autograd",
+/// Seed tutorial 004 (<c>../shared/seeds/004_e061e2e1350548e3.txt</c>): "Gradient calculation with autograd",
 /// ported cell by cell; tensors print as Python's repr (<c>ToString()</c>), numbers in f-strings as Python's
 /// <c>repr(float)</c>.
 /// </summary>

@@ -11,7 +11,7 @@ public sealed class SeedExamplesCollection;
 
 /// <summary>
 /// Runs each seed tutorial's C# port (examples/Seed00*/) and compares what every cell prints with what the tutorial
-/// printed (/work/shared/seeds/*.txt), character for character.
+/// printed (../shared/seeds/*.txt), character for character.
 /// </summary>
 /// <remarks>
 /// The tutorials' own random draws were unseeded, so the numbers of those cells cannot be reproduced. The ports seed
