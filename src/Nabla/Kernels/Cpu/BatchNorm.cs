@@ -50,7 +50,7 @@ internal static class BatchNormKernels
         ParallelFor.For(n * c, Grain(1, s), new TransformBody<T>(x, xOff, y, yOff, c, s, alpha, beta));
     }
 
-    readonly struct TransformBody<T>(T[] x, int xOff, T[] y, int yOff, int c, int s, T[] alpha, T[] beta) : IRangeBody where T : unmanaged, INumber<T>
+    readonly struct TransformBody<T>(T[] x, int xOff, T[] y, int yOff, int c, int s, T[] alpha, T[] beta, bool relu = false) : IRangeBody where T : unmanaged, INumber<T>
     {
         public void Invoke(int begin, int end)
         {
@@ -59,9 +59,10 @@ internal static class BatchNormKernels
                 T a = alpha[r % c], b = beta[r % c];
                 var src = new ReadOnlySpan<T>(x, xOff + r * s, s);
                 var dst = new Span<T>(y, yOff + r * s, s);
-                // dst = src * a + b
+                // dst = src * a + b (then, fused, the ReLU while the row is in L1: the same two roundings either way)
                 TensorPrimitives.Multiply(src, a, dst);
                 TensorPrimitives.Add(dst, b, dst);
+                if (relu) Elementwise.Unary<T, ReluOp<T>>(dst, dst);
             }
         }
     }
@@ -80,34 +81,7 @@ internal static class BatchNormKernels
     /// </remarks>
     public static void TransformRelu<T>(T[] x, int xOff, T[] y, int yOff, int n, int c, int s, T[] alpha, T[] beta) where T : unmanaged, INumber<T>
     {
-        ParallelFor.For(n * c, Grain(1, s), new TransformReluBody<T>(x, xOff, y, yOff, c, s, alpha, beta));
-    }
-
-    readonly struct TransformReluBody<T>(T[] x, int xOff, T[] y, int yOff, int c, int s, T[] alpha, T[] beta) : IRangeBody where T : unmanaged, INumber<T>
-    {
-        public void Invoke(int begin, int end)
-        {
-            for (int r = begin; r < end; r++)
-            {
-                T a = alpha[r % c], b = beta[r % c];
-                var src = new ReadOnlySpan<T>(x, xOff + r * s, s);
-                var dst = new Span<T>(y, yOff + r * s, s);
-                // dst = relu(src * a + b), the same two roundings as Transform, then the clamp while the row is in L1.
-                TensorPrimitives.Multiply(src, a, dst);
-                TensorPrimitives.Add(dst, b, dst);
-                Elementwise.Unary<T, ReluOp<T>>(dst, dst);
-            }
-        }
-    }
-
-    /// <summary>
-    /// <see cref="Backward{T}"/> of batch norm followed by a ReLU whose output is <paramref name="y"/> (same layout as x):
-    /// the incoming gradient <paramref name="g"/> counts only where y &gt; 0 (Note [Batch norm + ReLU]).
-    /// </summary>
-    public static void BackwardRelu<T>(T[] x, int xOff, T[] y, int yOff, T[] g, int gOff, int n, int c, int s, double[] mean, double[] invstd,
-        double[] weight, bool training, T[]? gx, int gxOff, double[] sumG, double[] dotp) where T : unmanaged, INumber<T>
-    {
-        ParallelFor.For(c, Grain(n, s), new BackwardBody<T>(x, xOff, g, gOff, n, c, s, mean, invstd, weight, training, gx, gxOff, sumG, dotp, y, yOff));
+        ParallelFor.For(n * c, Grain(1, s), new TransformBody<T>(x, xOff, y, yOff, c, s, alpha, beta, relu: true));
     }
 
     /// <summary>
