@@ -85,6 +85,16 @@ internal static class BatchNormKernels
     }
 
     /// <summary>
+    /// <see cref="Backward{T}"/> of batch norm followed by a ReLU whose output is <paramref name="y"/> (same layout as x):
+    /// the incoming gradient <paramref name="g"/> counts only where y &gt; 0 (Note [Batch norm + ReLU]).
+    /// </summary>
+    public static void BackwardRelu<T>(T[] x, int xOff, T[] y, int yOff, T[] g, int gOff, int n, int c, int s, double[] mean, double[] invstd,
+        double[] weight, bool training, T[]? gx, int gxOff, double[] sumG, double[] dotp) where T : unmanaged, INumber<T>
+    {
+        ParallelFor.For(c, Grain(n, s), new BackwardBody<T>(x, xOff, g, gOff, n, c, s, mean, invstd, weight, training, gx, gxOff, sumG, dotp, y, yOff));
+    }
+
+    /// <summary>
     /// Per channel: sumG = sum(g), dotp = sum((x - mean) * g); when <paramref name="gx"/> is given also
     /// gx = (g - [train] sumG/M - [train] (x - mean) * dotp * invstd^2 / M) * invstd * w.
     /// </summary>
