@@ -85,7 +85,7 @@ internal static class CustomFunction
         var ctx = new AutogradContext(args);
         object?[] raw;
         using (new GradModeScope(false)) raw = forward(ctx);
-        bool record = Autograd.Autograd.ShouldRecord(tensorInputs.ToArray());
+        bool record = History.ShouldRecord(tensorInputs.ToArray());
         var outputs = (object?[])raw.Clone();
 
         CustomFunctionNode? node = null;

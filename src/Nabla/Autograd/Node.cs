@@ -156,18 +156,18 @@ public abstract class Node
     /// <summary>Sets the input edges from the op's tensor inputs (null entries mean a non-tensor argument).</summary>
     internal void SetNextEdges(Tensor? a)
     {
-        NextEdges = new[] { Autograd.GradientEdge(a) };
+        NextEdges = new[] { History.GradientEdge(a) };
     }
 
     internal void SetNextEdges(Tensor? a, Tensor? b)
     {
-        NextEdges = new[] { Autograd.GradientEdge(a), Autograd.GradientEdge(b) };
+        NextEdges = new[] { History.GradientEdge(a), History.GradientEdge(b) };
     }
 
     internal void SetNextEdges(ReadOnlySpan<Tensor?> inputs)
     {
         var edges = new Edge[inputs.Length];
-        for (int i = 0; i < edges.Length; i++) edges[i] = Autograd.GradientEdge(inputs[i]);
+        for (int i = 0; i < edges.Length; i++) edges[i] = History.GradientEdge(inputs[i]);
         NextEdges = edges;
     }
 }

@@ -70,7 +70,7 @@ public sealed partial class Tensor
 
     Tensor RestrideInPlace(Tensor view)
     {
-        Autograd.Autograd.CheckInplace(this);
+        History.CheckInplace(this);
         _shape = view._shape;
         _strides = view._strides;
         _offset = view._offset;
@@ -113,11 +113,11 @@ public static partial class torch
             m = dim is null ? input.mean() : input.mean(dim, keepdim);
             if (dim is null && keepdim) m = m.reshape(v._shape);
         }
-        if (Autograd.Autograd.ShouldRecord(input))
+        if (History.ShouldRecord(input))
         {
             var node = new VarMeanBackward0(input, dim, correction, keepdim);
             node.SetNextEdges(input);
-            Autograd.Autograd.SetHistory(new[] { v, m }, node);
+            History.Set(new[] { v, m }, node);
         }
         return (v, m);
     }
@@ -166,7 +166,7 @@ public static partial class torch
             {
                 if (!tensor.requires_grad)
                     throw new InvalidOperationException("It is not possible to get the gradient edge for a Tensor that does not require gradients");
-                var e = Autograd.Autograd.GradientEdge(tensor);
+                var e = History.GradientEdge(tensor);
                 return new GradientEdge(e.Node!, e.InputNr);
             }
         }

@@ -57,7 +57,7 @@ public static partial class torch
                 if (!t.requires_grad) throw new InvalidOperationException("can't retain_grad on Tensor that has requires_grad=False");
                 // As PyTorch's run_backward: a non-leaf input gets retain_grad(), and its node runs (Note [Engine]).
                 if (t._gradFn is not null) t.retain_grad();
-                edges[i] = Autograd.Autograd.GradientEdge(t);
+                edges[i] = History.GradientEdge(t);
                 targets[i] = t;
             }
             Engine.Execute(roots, grads, keep, create_graph, edges, targets, accumulateCaptured: true);
@@ -89,7 +89,7 @@ public static partial class torch
             {
                 var t = inputs[i];
                 if (!t.requires_grad) throw new InvalidOperationException("One of the differentiated Tensors does not require grad");
-                edges[i] = Autograd.Autograd.GradientEdge(t);
+                edges[i] = History.GradientEdge(t);
             }
             var result = Engine.Execute(roots, grads, retain_graph ?? create_graph, create_graph, edges, null, accumulateCaptured: false)!;
             return FinishGrads(result, allowUnused, create_graph, materialize_grads, i => inputs[i]);
@@ -142,7 +142,7 @@ public static partial class torch
                 if (inputs[i].Tensor is { } t)
                 {
                     if (!t.requires_grad) throw new InvalidOperationException("One of the differentiated Tensors does not require grad");
-                    edges[i] = Autograd.Autograd.GradientEdge(t);
+                    edges[i] = History.GradientEdge(t);
                 }
                 else edges[i] = new Edge(inputs[i].node, inputs[i].output_nr);
             }
@@ -174,7 +174,7 @@ public static partial class torch
                 {
                     if (!t.requires_grad) throw new InvalidOperationException("can't retain_grad on Tensor that has requires_grad=False");
                     if (t._gradFn is not null) t.retain_grad();
-                    edges[i] = Autograd.Autograd.GradientEdge(t);
+                    edges[i] = History.GradientEdge(t);
                 }
                 else edges[i] = new Edge(inputs[i].node, inputs[i].output_nr);
             }
@@ -192,7 +192,7 @@ public static partial class torch
                 var t = tensors[i];
                 if (!t.requires_grad)
                     throw new InvalidOperationException($"element {i} of tensors does not require grad and does not have a grad_fn");
-                roots[i] = Autograd.Autograd.GradientEdge(t);
+                roots[i] = History.GradientEdge(t);
                 var g = grads?[i];
                 if (g is null)
                 {

@@ -20,11 +20,11 @@ internal static class Arithmetic
             var rhs = unitAlpha ? b : BinaryScalar(BinaryOp.Mul, b, alpha, dtype);
             result = Binary(BinaryOp.Add, a, rhs, dtype);
         }
-        if (Autograd.Autograd.ShouldRecord(a, b))
+        if (History.ShouldRecord(a, b))
         {
             var node = new AddBackward0(a, b, alpha);
             node.SetNextEdges(a, b);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -41,11 +41,11 @@ internal static class Arithmetic
             var rhs = alpha.Value == 1 ? b : BinaryScalar(BinaryOp.Mul, b, alpha, dtype);
             result = Binary(BinaryOp.Sub, a, rhs, dtype);
         }
-        if (Autograd.Autograd.ShouldRecord(a, b))
+        if (History.ShouldRecord(a, b))
         {
             var node = new SubBackward0(a, b, alpha);
             node.SetNextEdges(a, b);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -53,11 +53,11 @@ internal static class Arithmetic
     public static Tensor Mul(Tensor a, Tensor b)
     {
         var result = Binary(BinaryOp.Mul, a, b, ResultType(a, b));
-        if (Autograd.Autograd.ShouldRecord(a, b))
+        if (History.ShouldRecord(a, b))
         {
             var node = new MulBackward0(a, b);
             node.SetNextEdges(a, b);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -67,11 +67,11 @@ internal static class Arithmetic
         var dtype = ResultType(a, b);
         if (!dtype.IsFloatingPoint()) dtype = ScalarType.Float32; // true division
         var result = Binary(BinaryOp.Div, a, b, dtype);
-        if (Autograd.Autograd.ShouldRecord(a, b))
+        if (History.ShouldRecord(a, b))
         {
             var node = new DivBackward0(a, b);
             node.SetNextEdges(a, b);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -80,11 +80,11 @@ internal static class Arithmetic
     {
         var dtype = ResultType(a, s);
         var result = BinaryScalar(BinaryOp.Add, a, alpha.Value == 1 ? s : s.Value * alpha.Value, dtype);
-        if (Autograd.Autograd.ShouldRecord(a))
+        if (History.ShouldRecord(a))
         {
             var node = new ScalarOperandBackward("AddBackward1", a, 1.0);
             node.SetNextEdges(a);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -93,11 +93,11 @@ internal static class Arithmetic
     {
         var dtype = ResultType(a, s);
         var result = BinaryScalar(BinaryOp.Sub, a, alpha.Value == 1 ? s : s.Value * alpha.Value, dtype);
-        if (Autograd.Autograd.ShouldRecord(a))
+        if (History.ShouldRecord(a))
         {
             var node = new ScalarOperandBackward("SubBackward1", a, 1.0);
             node.SetNextEdges(a);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -122,11 +122,11 @@ internal static class Arithmetic
     {
         var dtype = ResultType(a, s);
         var result = BinaryScalar(BinaryOp.Mul, a, s, dtype);
-        if (Autograd.Autograd.ShouldRecord(a))
+        if (History.ShouldRecord(a))
         {
             var node = new ScalarOperandBackward("MulBackward1", a, s);
             node.SetNextEdges(a);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -136,11 +136,11 @@ internal static class Arithmetic
         var dtype = ResultType(a, s);
         if (!dtype.IsFloatingPoint()) dtype = ScalarType.Float32;
         var result = BinaryScalar(BinaryOp.Div, a, s, dtype);
-        if (Autograd.Autograd.ShouldRecord(a))
+        if (History.ShouldRecord(a))
         {
             var node = new ScalarOperandBackward("DivBackward1", a, s, divide: true);
             node.SetNextEdges(a);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -150,11 +150,11 @@ internal static class Arithmetic
         if (a._dtype == ScalarType.Bool)
             throw new InvalidOperationException("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
         var result = Unary(UnaryOp.Neg, a);
-        if (Autograd.Autograd.ShouldRecord(a))
+        if (History.ShouldRecord(a))
         {
             var node = new NegBackward0();
             node.SetNextEdges(a);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -219,8 +219,8 @@ internal sealed class MulBackward0 : Node
 
     public MulBackward0(Tensor self, Tensor other)
     {
-        if (Autograd.Autograd.ShouldRecord(other)) _self = new SavedTensor(self);
-        if (Autograd.Autograd.ShouldRecord(self)) _other = new SavedTensor(other);
+        if (History.ShouldRecord(other)) _self = new SavedTensor(self);
+        if (History.ShouldRecord(self)) _other = new SavedTensor(other);
         _selfShape = self._shape; _otherShape = other._shape; _selfType = self._dtype; _otherType = other._dtype;
     }
 
@@ -252,7 +252,7 @@ internal sealed class DivBackward0 : Node
 
     public DivBackward0(Tensor self, Tensor other)
     {
-        if (Autograd.Autograd.ShouldRecord(other)) _self = new SavedTensor(self);
+        if (History.ShouldRecord(other)) _self = new SavedTensor(self);
         _other = new SavedTensor(other);
         _selfShape = self._shape; _otherShape = other._shape; _selfType = self._dtype; _otherType = other._dtype;
     }

@@ -57,11 +57,11 @@ internal static class Conv
         var p = new ConvParams(Expand(stride, "stride", dims), Expand(padding, "padding", dims), Expand(dilation, "dilation", dims), groups);
         Check(x, weight, bias, p);
         var result = Forward(x, weight, bias, p);
-        if (Autograd.Autograd.ShouldRecord(new[] { x, weight, bias ?? x }))
+        if (History.ShouldRecord(new[] { x, weight, bias ?? x }))
         {
             var node = new ConvolutionBackward0(x, weight, bias, p);
             node.SetNextEdges(new[] { x, weight, bias });
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return unbatched ? result.squeeze(0) : result;
     }
@@ -135,7 +135,7 @@ internal static class Conv
             if (gw._numel > 0 && g._numel > 0) x.Backend.ConvBackwardWeight(gw.Raw, x.Raw, gc.Raw, window, (int)p.Groups);
         }
         if (mask[2]) gb = Reductions.SumRaw(gc, new[] { true, false, true, true }, false, gc._dtype);
-        if (Autograd.Autograd.ShouldRecord(new[] { g, x, w }))
+        if (History.ShouldRecord(new[] { g, x, w }))
         {
             var node = new ConvolutionBackwardBackward0(g, x, w, p);
             node.SetNextEdges(new[] { g, x, w });

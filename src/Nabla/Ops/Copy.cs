@@ -10,11 +10,11 @@ internal static class Copy
     {
         var result = Tensor.EmptyLike(self, self._dtype, self._shape);
         Raw.CopyInto(result, self);
-        if (Autograd.Autograd.ShouldRecord(self))
+        if (History.ShouldRecord(self))
         {
             var node = new CloneBackward0();
             node.SetNextEdges(self);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -23,11 +23,11 @@ internal static class Copy
     public static Tensor ToDType(Tensor self, ScalarType dtype)
     {
         var result = Raw.ToDType(self, dtype);
-        if (Autograd.Autograd.ShouldRecord(self) && dtype.IsFloatingPoint())
+        if (History.ShouldRecord(self) && dtype.IsFloatingPoint())
         {
             var node = new ToCopyBackward0(self._dtype, self.device);
             node.SetNextEdges(self);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -42,11 +42,11 @@ internal static class Copy
         if (ReferenceEquals(target, self.Backend) && !copy) return self;
         var result = Tensor.EmptyOn(target, self._dtype, self._shape);
         Transfer(result, self);
-        if (Autograd.Autograd.ShouldRecord(self))
+        if (History.ShouldRecord(self))
         {
             var node = new ToCopyBackward0(self._dtype, self.device);
             node.SetNextEdges(self);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }

@@ -15,11 +15,11 @@ internal static class Elementary
         Raw.CheckSameDevice(condition, x, y);
         var result = Tensor.EmptyLike(x, dtype, shape);
         if (result._numel > 0) x.Backend.Where(result.Raw, condition.Raw, Raw.Cast(x, dtype).Raw, Raw.Cast(y, dtype).Raw);
-        if (Autograd.Autograd.ShouldRecord(x, y))
+        if (History.ShouldRecord(x, y))
         {
             var node = new WhereBackward0(condition, x, y);
             node.SetNextEdges(x, y);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -32,11 +32,11 @@ internal static class Elementary
     {
         var dtype = Raw.ResultType(a, b);
         var result = Raw.Binary(max ? BinaryOp.Max : BinaryOp.Min, a, b, dtype);
-        if (Autograd.Autograd.ShouldRecord(a, b))
+        if (History.ShouldRecord(a, b))
         {
             var node = new MaxMinBackward(a, b, max);
             node.SetNextEdges(a, b);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }

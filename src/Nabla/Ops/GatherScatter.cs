@@ -37,11 +37,11 @@ internal static class GatherScatter
         Raw.CheckSameDevice(self, index);
         var result = Tensor.EmptyLike(self, self._dtype, index._shape);
         self.Backend.Gather(result.Raw, self.Raw, index.Raw, d);
-        if (Autograd.Autograd.ShouldRecord(self))
+        if (History.ShouldRecord(self))
         {
             var node = new GatherBackward0(self, d, index);
             node.SetNextEdges(self);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -65,11 +65,11 @@ internal static class GatherScatter
     public static Tensor Scatter(Tensor self, long dim, Tensor index, Tensor src)
     {
         var result = ScatterCore(self, dim, index, src, default, false, "scatter");
-        if (Autograd.Autograd.ShouldRecord(self, src))
+        if (History.ShouldRecord(self, src))
         {
             var node = new ScatterBackward("ScatterBackward0", ShapeUtil.WrapDim(dim, self._shape.Length), index, src, add: false);
             node.SetNextEdges(self, src);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -78,11 +78,11 @@ internal static class GatherScatter
     public static Tensor Scatter(Tensor self, long dim, Tensor index, Scalar value)
     {
         var result = ScatterCore(self, dim, index, null, value, false, "scatter");
-        if (Autograd.Autograd.ShouldRecord(self))
+        if (History.ShouldRecord(self))
         {
             var node = new ScatterBackward("ScatterBackward1", ShapeUtil.WrapDim(dim, self._shape.Length), index, null, add: false);
             node.SetNextEdges(self);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -91,11 +91,11 @@ internal static class GatherScatter
     public static Tensor ScatterAdd(Tensor self, long dim, Tensor index, Tensor src)
     {
         var result = ScatterCore(self, dim, index, src, default, true, "scatter_add");
-        if (Autograd.Autograd.ShouldRecord(self, src))
+        if (History.ShouldRecord(self, src))
         {
             var node = new ScatterBackward("ScatterAddBackward0", ShapeUtil.WrapDim(dim, self._shape.Length), index, src, add: true);
             node.SetNextEdges(self, src);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -114,11 +114,11 @@ internal static class GatherScatter
         if (rank > 0) shape[d] = idx._numel;
         var result = Tensor.EmptyLike(self, self._dtype, shape);
         self.Backend.IndexSelect(result.Raw, self.Raw, idx.Raw, d);
-        if (Autograd.Autograd.ShouldRecord(self))
+        if (History.ShouldRecord(self))
         {
             var node = new IndexSelectBackward0(self, d, Raw.Cast(index, ScalarType.Int64));
             node.SetNextEdges(self);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -142,11 +142,11 @@ internal static class GatherScatter
     public static Tensor MaskedFill(Tensor self, Tensor mask, Scalar value)
     {
         var result = MaskedFillRaw(self, mask, value);
-        if (Autograd.Autograd.ShouldRecord(self))
+        if (History.ShouldRecord(self))
         {
             var node = new MaskedFillBackward(self, mask, null);
             node.SetNextEdges(self);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -160,11 +160,11 @@ internal static class GatherScatter
         // A meta value has no element to read on the host; the meta primitive writes nothing, so any scalar does.
         if (value.is_meta) Raw.CheckSameDevice(self, value);
         var result = MaskedFillRaw(self, mask, value.is_meta ? default : value.ToDouble());
-        if (Autograd.Autograd.ShouldRecord(self, value))
+        if (History.ShouldRecord(self, value))
         {
             var node = new MaskedFillBackward(self, mask, value);
             node.SetNextEdges(self, value);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }

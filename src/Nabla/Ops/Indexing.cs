@@ -278,10 +278,10 @@ internal static class Indexing
         if (region.Ops.Length > 0) return sliced;
         // x[...] (or x[()]) is a fresh alias, as PyTorch records it.
         var alias = Views.MakeView(self, self._shape, self._strides, self._offset);
-        if (!Autograd.Autograd.ShouldRecord(self)) return alias;
+        if (!History.ShouldRecord(self)) return alias;
         var node = new ViewBackward0(self._shape, "AliasBackward0");
         node.SetNextEdges(self);
-        return Autograd.Autograd.SetHistory(alias, node);
+        return History.Set(alias, node);
     }
 
     /// <summary>Advanced indexing of <paramref name="self"/> by one int64 tensor or null per dim (IndexBackward0).</summary>
@@ -289,11 +289,11 @@ internal static class Indexing
     {
         var result = Tensor.EmptyLike(self, self._dtype, AdvancedShape(self, indices));
         self.Backend.IndexGather(result.Raw, self.Raw, Operands(indices));
-        if (Autograd.Autograd.ShouldRecord(self))
+        if (History.ShouldRecord(self))
         {
             var node = new IndexBackward0(self._shape, indices);
             node.SetNextEdges(self);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -305,11 +305,11 @@ internal static class Indexing
         var result = Tensor.EmptyLike(self, self._dtype, self._shape);
         Raw.CopyInto(result, self);
         Scatter(result, indices, values, accumulate);
-        if (Autograd.Autograd.ShouldRecord(self, values))
+        if (History.ShouldRecord(self, values))
         {
             var node = new WriteBackward("IndexPutBackward0", new IndexRegion(System.Array.Empty<BasicIndexOp>(), indices), accumulate, values._shape, values._dtype);
             node.SetNextEdges(self, values);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -366,7 +366,7 @@ internal static class Indexing
 
     static void Write(Tensor self, IndexRegion region, Tensor sliced, Tensor value, Tensor writeValue, bool accumulate)
     {
-        Autograd.Autograd.CheckInplace(sliced);
+        History.CheckInplace(sliced);
         bool record = GradMode.IsEnabled && (self.requires_grad || value.requires_grad);
         if (record && self._base is not null)
             throw new NotSupportedException(
@@ -388,7 +388,7 @@ internal static class Indexing
             : value._shape.Length == 0 ? "FillBackward3" : "torch::autograd::CopyBackwards";
         var node = new WriteBackward(name, region, accumulate, value._shape, value._dtype);
         node.SetNextEdges(self, value);
-        Autograd.Autograd.SetHistory(self, node);
+        History.Set(self, node);
     }
 
     /// <summary>A copy of <paramref name="grad"/> with the region zeroed (differentiable: its backward zeroes again).</summary>
@@ -403,11 +403,11 @@ internal static class Indexing
             var zeros = GatherScatter.ZerosOn(grad, AdvancedShape(sliced, region.Advanced), grad._dtype);
             sliced.Backend.IndexScatter(sliced.Raw, Operands(region.Advanced), zeros.Raw, accumulate: false);
         }
-        if (Autograd.Autograd.ShouldRecord(grad))
+        if (History.ShouldRecord(grad))
         {
             var node = new ZeroRegionBackward(region);
             node.SetNextEdges(grad);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }

@@ -83,11 +83,11 @@ internal static class Joining
             if (size > 0) Raw.CopyInto(NarrowRaw(result, d, offset, size), t);
             offset += size;
         }
-        if (Autograd.Autograd.ShouldRecord(tensors))
+        if (History.ShouldRecord(tensors))
         {
             var node = new CatBackward0(tensors, d, reference);
             node.SetNextEdges(tensors);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -106,7 +106,7 @@ internal static class Joining
         for (int i = 0; i < tensors.Length; i++) expanded[i] = UnsqueezeRaw(tensors[i], d);
         Tensor result;
         using (torch.no_grad()) result = Cat(expanded, d);
-        if (Autograd.Autograd.ShouldRecord(tensors))
+        if (History.ShouldRecord(tensors))
         {
             // As PyTorch: an inference tensor in the TensorList of a recorded stack fails (test_inference_mode).
             foreach (var t in tensors)
@@ -115,7 +115,7 @@ internal static class Joining
                         "Inference tensors cannot be saved for backward. To work around you can make a clone to get a normal tensor and use it in autograd.");
             var node = new StackBackward0(tensors, d);
             node.SetNextEdges(tensors);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -133,11 +133,11 @@ internal static class Joining
             outputs[i] = v;
             start += sizes[i];
         }
-        if (Autograd.Autograd.ShouldRecord(self))
+        if (History.ShouldRecord(self))
         {
             var node = new SplitBackward(name, self, d);
             node.SetNextEdges(self);
-            Autograd.Autograd.SetHistory(outputs, node);
+            History.Set(outputs, node);
         }
         return outputs;
     }
@@ -207,11 +207,11 @@ internal static class Joining
             v._isInference = self._isInference;
             outputs[i] = v;
         }
-        if (Autograd.Autograd.ShouldRecord(self))
+        if (History.ShouldRecord(self))
         {
             var node = new UnbindBackward0(self, d);
             node.SetNextEdges(self);
-            Autograd.Autograd.SetHistory(outputs, node);
+            History.Set(outputs, node);
         }
         return outputs;
     }
@@ -244,11 +244,11 @@ internal static class Joining
             var dst = new Tensor(result._storage, interleavedShape, ShapeUtil.ContiguousStrides(interleavedShape), 0);
             Raw.CopyInto(dst, src);
         }
-        if (Autograd.Autograd.ShouldRecord(self))
+        if (History.ShouldRecord(self))
         {
             var node = new RepeatBackward0(self, repeats);
             node.SetNextEdges(self);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -276,11 +276,11 @@ internal static class Joining
         }
         var result = Tensor.EmptyLike(self, self._dtype, self._shape);
         if (result._numel > 0) Raw.CopyInto(result, new Tensor(self._storage, self._shape, strides, (int)offset));
-        if (Autograd.Autograd.ShouldRecord(self))
+        if (History.ShouldRecord(self))
         {
             var node = new FlipBackward0(wrapped);
             node.SetNextEdges(self);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }

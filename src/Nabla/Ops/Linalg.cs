@@ -36,11 +36,11 @@ internal static class Linalg
                 $"mat1 and mat2 shapes cannot be multiplied ({a._shape[0]}x{a._shape[1]} and {b._shape[0]}x{b._shape[1]})");
         CheckTypes(a, b, "addmm_impl_cpu_");
         var result = MmRaw(a, b);
-        if (Autograd.Autograd.ShouldRecord(a, b))
+        if (History.ShouldRecord(a, b))
         {
             var node = new MmBackward0(a, b);
             node.SetNextEdges(a, b);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -63,11 +63,11 @@ internal static class Linalg
             var p = MmRaw(a, b);
             Raw.BinaryInto(BinaryOp.Add, c, c, Raw.BinaryScalar(BinaryOp.Mul, p, alpha, p._dtype));
         }
-        if (Autograd.Autograd.ShouldRecord(new[] { input, a, b }))
+        if (History.ShouldRecord(new[] { input, a, b }))
         {
             var node = new AddmmBackward0(input, a, b, beta, alpha);
             node.SetNextEdges(new Tensor?[] { input, a, b });
-            Autograd.Autograd.SetHistory(c, node);
+            History.Set(c, node);
         }
         return c;
     }
@@ -81,11 +81,11 @@ internal static class Linalg
                 $"Expected size for first two dimensions of batch2 tensor to be: [{a._shape[0]}, {a._shape[2]}] but got: [{b._shape[0]}, {b._shape[1]}].");
         CheckTypes(a, b, "bmm");
         var result = BmmRaw(a, b);
-        if (Autograd.Autograd.ShouldRecord(a, b))
+        if (History.ShouldRecord(a, b))
         {
             var node = new BmmBackward0(a, b);
             node.SetNextEdges(a, b);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -108,11 +108,11 @@ internal static class Linalg
         Tensor result;
         using (torch.no_grad()) result = MmRaw(a.unsqueeze(0), b.unsqueeze(1)).reshape(System.Array.Empty<long>());
         result = new Tensor(result._storage, System.Array.Empty<long>(), System.Array.Empty<long>(), result._offset);
-        if (Autograd.Autograd.ShouldRecord(a, b))
+        if (History.ShouldRecord(a, b))
         {
             var node = new DotBackward0(a, b);
             node.SetNextEdges(a, b);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -127,11 +127,11 @@ internal static class Linalg
         Tensor result;
         using (torch.no_grad()) result = MmRaw(a, v.unsqueeze(1));
         result = new Tensor(result._storage, new[] { a._shape[0] }, new long[] { 1 }, 0);
-        if (Autograd.Autograd.ShouldRecord(a, v))
+        if (History.ShouldRecord(a, v))
         {
             var node = new MvBackward0(a, v);
             node.SetNextEdges(a, v);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -211,8 +211,8 @@ internal sealed class MmBackward0 : Node
     readonly bool _selfColumnMajor, _mat2ColumnMajor;
     public MmBackward0(Tensor self, Tensor mat2)
     {
-        if (Autograd.Autograd.ShouldRecord(mat2)) _self = new SavedTensor(self);
-        if (Autograd.Autograd.ShouldRecord(self)) _mat2 = new SavedTensor(mat2);
+        if (History.ShouldRecord(mat2)) _self = new SavedTensor(self);
+        if (History.ShouldRecord(self)) _mat2 = new SavedTensor(mat2);
         _selfColumnMajor = MatmulGrad.IsColumnMajor(self);
         _mat2ColumnMajor = MatmulGrad.IsColumnMajor(mat2);
     }
@@ -239,8 +239,8 @@ internal sealed class AddmmBackward0 : Node
     readonly bool _mat1ColumnMajor, _mat2ColumnMajor;
     public AddmmBackward0(Tensor self, Tensor mat1, Tensor mat2, Scalar beta, Scalar alpha)
     {
-        if (Autograd.Autograd.ShouldRecord(mat2)) _mat1 = new SavedTensor(mat1);
-        if (Autograd.Autograd.ShouldRecord(mat1)) _mat2 = new SavedTensor(mat2);
+        if (History.ShouldRecord(mat2)) _mat1 = new SavedTensor(mat1);
+        if (History.ShouldRecord(mat1)) _mat2 = new SavedTensor(mat2);
         _selfShape = self._shape; _selfType = self._dtype; _beta = beta; _alpha = alpha;
         _mat1ColumnMajor = MatmulGrad.IsColumnMajor(mat1);
         _mat2ColumnMajor = MatmulGrad.IsColumnMajor(mat2);
@@ -264,8 +264,8 @@ internal sealed class BmmBackward0 : Node
     SavedTensor _self, _mat2;
     public BmmBackward0(Tensor self, Tensor mat2)
     {
-        if (Autograd.Autograd.ShouldRecord(mat2)) _self = new SavedTensor(self);
-        if (Autograd.Autograd.ShouldRecord(self)) _mat2 = new SavedTensor(mat2);
+        if (History.ShouldRecord(mat2)) _self = new SavedTensor(self);
+        if (History.ShouldRecord(self)) _mat2 = new SavedTensor(mat2);
     }
     public override string name() => "BmmBackward0";
     protected internal override Tensor?[] Apply(Tensor?[] g)

@@ -39,11 +39,11 @@ internal static class Loss
             var d = input - target;
             result = Reduce(d * d, reduction);
         }
-        if (Autograd.Autograd.ShouldRecord(input, target))
+        if (History.ShouldRecord(input, target))
         {
             var node = new MseLossBackward0(input, target, reduction);
             node.SetNextEdges(input, target);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -60,11 +60,11 @@ internal static class Loss
         input.Backend.BinaryCrossEntropy(elementwise.Raw, input.Raw, target.expand(input._shape).Raw, weight?.expand(input._shape).Raw);
         Tensor result;
         using (torch.no_grad()) result = Reduce(elementwise, reduction);
-        if (Autograd.Autograd.ShouldRecord(input, target))
+        if (History.ShouldRecord(input, target))
         {
             var node = new BinaryCrossEntropyBackward0(input, target, weight, reduction);
             node.SetNextEdges(input, target);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -100,11 +100,11 @@ internal static class Loss
             if (weight is not null) loss = loss * weight;
             result = Reduce(loss, reduction);
         }
-        if (Autograd.Autograd.ShouldRecord(input, target))
+        if (History.ShouldRecord(input, target))
         {
             var node = new BinaryCrossEntropyWithLogitsBackward0(input, target, weight, posWeight, reduction);
             node.SetNextEdges(input, target);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -144,7 +144,7 @@ internal static class Loss
 
         Raw.CheckSameDevice(input, target);
         if (weight is not null) Raw.CheckSameDevice(input, weight);
-        bool record = Autograd.Autograd.ShouldRecord(input);
+        bool record = History.ShouldRecord(input);
         bool reduce = reduction != Reduction.None;
         var result = Tensor.EmptyLike(input, input._dtype, reduce ? System.Array.Empty<long>() : outShape.ToArray());
         var c = record ? new Tensor(input.Backend, input._dtype, input._shape, zero: true) : null;
@@ -153,7 +153,7 @@ internal static class Loss
         {
             var node = new NllLossBackward(c, reduction, rank > 2 ? "NllLoss2DBackward0" : "NllLossBackward0");
             node.SetNextEdges(input);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }

@@ -51,11 +51,11 @@ internal static class MinMax
         var mask = Reductions.DimMask(null, x._shape.Length);
         var result = Tensor.EmptyLike(x, x._dtype, System.Array.Empty<long>());
         Run(x, mask, result, null, max);
-        if (Autograd.Autograd.ShouldRecord(x))
+        if (History.ShouldRecord(x))
         {
             var node = new EvenlyDistributedBackward(max ? "MaxBackward1" : "MinBackward1", x, result, mask, keepdim: false);
             node.SetNextEdges(x);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -71,11 +71,11 @@ internal static class MinMax
         var values = Tensor.EmptyLike(x, x._dtype, shape);
         var indices = Tensor.EmptyLike(x, ScalarType.Int64, shape);
         Run(x, mask, values, indices, max);
-        if (Autograd.Autograd.ShouldRecord(x))
+        if (History.ShouldRecord(x))
         {
             var node = new IndexSelectingBackward(max ? "MaxBackward0" : "MinBackward0", x, indices, d, keepdim);
             node.SetNextEdges(x);
-            Autograd.Autograd.SetHistory(values, node);
+            History.Set(values, node);
         }
         return (values, indices);
     }
@@ -109,11 +109,11 @@ internal static class MinMax
         CheckNonEmpty(x, mask, max ? "amax" : "amin");
         var result = Tensor.EmptyLike(x, x._dtype, RowLayout.ReducedShape(x._shape, mask, keepdim));
         Run(x, mask, result, null, max);
-        if (Autograd.Autograd.ShouldRecord(x))
+        if (History.ShouldRecord(x))
         {
             var node = new EvenlyDistributedBackward(max ? "AmaxBackward0" : "AminBackward0", x, result, mask, keepdim);
             node.SetNextEdges(x);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }

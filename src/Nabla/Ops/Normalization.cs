@@ -87,7 +87,7 @@ internal static class Norm
             runningMean?.BumpVersion();
             if ((long)n * s > 0) runningVar?.BumpVersion();
         }
-        if (Autograd.Autograd.ShouldRecord(new[] { input, weight ?? input, bias ?? input }))
+        if (History.ShouldRecord(new[] { input, weight ?? input, bias ?? input }))
         {
             // The saved statistics live as long as the node (Note [Dispose scopes]: no scope may capture them).
             mean.DetachFromDisposeScope();
@@ -95,7 +95,7 @@ internal static class Norm
             var node = new NativeBatchNormBackward0(input, weight, training ? null : runningMean, training ? null : runningVar,
                 training, eps, mean, invstd);
             node.SetNextEdges(new[] { input, weight, bias });
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }

@@ -95,11 +95,11 @@ internal static class Pool
         var output = Tensor.EmptyLike(input, input._dtype, WithPlane(input._shape, oh, ow));
         var indices = Tensor.EmptyLike(input, ScalarType.Int64, output._shape);
         if (output._numel > 0) input.Backend.MaxPool2d(output.Raw, indices.Raw, input.Raw, Window(k, s, p, d));
-        if (Autograd.Autograd.ShouldRecord(input))
+        if (History.ShouldRecord(input))
         {
             var node = new MaxPool2DWithIndicesBackward0(input, indices);
             node.SetNextEdges(input);
-            Autograd.Autograd.SetHistory(output, node);
+            History.Set(output, node);
         }
         return (output, indices);
     }
@@ -111,11 +111,11 @@ internal static class Pool
         var gx = new Tensor(grad.Backend, dtype, inputShape, zero: true);
         var gc = Raw.Cast(grad, dtype);
         if (gc._numel > 0) grad.Backend.MaxPool2dBackward(gx.Raw, gc.Raw, indices.Raw);
-        if (Autograd.Autograd.ShouldRecord(self is null ? new[] { grad } : new[] { grad, self }))
+        if (History.ShouldRecord(self is null ? new[] { grad } : new[] { grad, self }))
         {
             var node = new MaxPool2DWithIndicesBackwardBackward0(indices);
             node.SetNextEdges(grad, self);
-            Autograd.Autograd.SetHistory(gx, node);
+            History.Set(gx, node);
         }
         return gx;
     }
@@ -131,11 +131,11 @@ internal static class Pool
         outFlatShape[^1] = indices._shape[^1] * indices._shape[^2];
         Tensor result;
         using (torch.no_grad()) result = flat.gather(-1, indices.reshape(outFlatShape));
-        if (Autograd.Autograd.ShouldRecord(flat))
+        if (History.ShouldRecord(flat))
         {
             var node = new MaxPoolGatherBackward(indices, inShape, flatShape);
             node.SetNextEdges(flat);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result.view(indices._shape);
     }
@@ -158,11 +158,11 @@ internal static class Pool
         var args = new AvgArgs(k, s, p, ceilMode, countIncludePad);
         var output = Tensor.EmptyLike(input, input._dtype, WithPlane(input._shape, oh, ow));
         if (output._numel > 0) input.Backend.AvgPool2d(output.Raw, input.Raw, Window(k, s, p, one), countIncludePad);
-        if (Autograd.Autograd.ShouldRecord(input))
+        if (History.ShouldRecord(input))
         {
             var node = new AvgPool2DBackward0(input, args);
             node.SetNextEdges(input);
-            Autograd.Autograd.SetHistory(output, node);
+            History.Set(output, node);
         }
         return output;
     }
@@ -177,11 +177,11 @@ internal static class Pool
         var gc = Raw.Cast(grad, dtype);
         if (gc._numel > 0)
             grad.Backend.AvgPool2dBackward(gx.Raw, gc.Raw, Window(a.Kernel, a.Stride, a.Padding, new long[] { 1, 1 }), a.CountIncludePad);
-        if (Autograd.Autograd.ShouldRecord(self is null ? new[] { grad } : new[] { grad, self }))
+        if (History.ShouldRecord(self is null ? new[] { grad } : new[] { grad, self }))
         {
             var node = new PoolBackwardBackward("AvgPool2DBackwardBackward0", gg => AvgPool2d(gg, a.Kernel, a.Stride, a.Padding, a.CeilMode, a.CountIncludePad));
             node.SetNextEdges(grad, self);
-            Autograd.Autograd.SetHistory(gx, node);
+            History.Set(gx, node);
         }
         return gx;
     }
@@ -209,11 +209,11 @@ internal static class Pool
         CheckFloat(input, "adaptive_avg_pool2d_cpu");
         var output = Tensor.EmptyLike(input, input._dtype, WithPlane(shape, outputSize[0], outputSize[1]));
         if (output._numel > 0) input.Backend.AdaptiveAvgPool2d(output.Raw, input.Raw);
-        if (Autograd.Autograd.ShouldRecord(input))
+        if (History.ShouldRecord(input))
         {
             var node = new AdaptiveAvgPool2DBackward0(input);
             node.SetNextEdges(input);
-            Autograd.Autograd.SetHistory(output, node);
+            History.Set(output, node);
         }
         return output;
     }
@@ -225,12 +225,12 @@ internal static class Pool
         var gc = Raw.Cast(grad, dtype);
         int oh = (int)grad._shape[^2], ow = (int)grad._shape[^1];
         if (gc._numel > 0) grad.Backend.AdaptiveAvgPool2dBackward(gx.Raw, gc.Raw);
-        if (Autograd.Autograd.ShouldRecord(self is null ? new[] { grad } : new[] { grad, self }))
+        if (History.ShouldRecord(self is null ? new[] { grad } : new[] { grad, self }))
         {
             var outSize = new long[] { oh, ow };
             var node = new PoolBackwardBackward("AdaptiveAvgPool2DBackwardBackward0", gg => AdaptiveAvgPool2d(gg, outSize));
             node.SetNextEdges(grad, self);
-            Autograd.Autograd.SetHistory(gx, node);
+            History.Set(gx, node);
         }
         return gx;
     }

@@ -61,11 +61,11 @@ internal static class Reductions
         bool all = dims is null;
         var mask = DimMask(dims, x._shape.Length);
         var result = SumRaw(x, mask, keepdim, SumType(x._dtype, dtype));
-        if (Autograd.Autograd.ShouldRecord(x) && result._dtype.IsFloatingPoint())
+        if (History.ShouldRecord(x) && result._dtype.IsFloatingPoint())
         {
             var node = new SumBackward(x._shape, x._dtype, mask, keepdim, all ? "SumBackward0" : "SumBackward1", 1.0);
             node.SetNextEdges(x);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -82,11 +82,11 @@ internal static class Reductions
         for (int i = 0; i < mask.Length; i++) if (mask[i]) count *= x._shape[i];
         var sum = SumRaw(x, mask, keepdim, outType);
         var result = Raw.BinaryScalar(BinaryOp.Div, sum, (double)count, outType);
-        if (Autograd.Autograd.ShouldRecord(x))
+        if (History.ShouldRecord(x))
         {
             var node = new SumBackward(x._shape, x._dtype, mask, keepdim, all ? "MeanBackward0" : "MeanBackward1", 1.0 / count);
             node.SetNextEdges(x);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }

@@ -21,11 +21,11 @@ internal static class Softmax
         }
         var result = Tensor.EmptyLike(input, input._dtype, input._shape);
         input.Backend.Softmax(result.Raw, input.Raw, rank == 0 ? 0 : d, log);
-        if (Autograd.Autograd.ShouldRecord(input))
+        if (History.ShouldRecord(input))
         {
             var node = new SoftmaxBackward(log, result, rank == 0 ? 0 : d);
             node.SetNextEdges(input);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }

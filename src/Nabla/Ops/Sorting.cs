@@ -18,7 +18,7 @@ internal static class Sorting
         var values = Tensor.EmptyLike(x, x._dtype, x._shape);
         var indices = Tensor.EmptyLike(x, ScalarType.Int64, x._shape);
         x.Backend.Sort(values.Raw, indices.Raw, x.Raw, x._shape.Length == 0 ? 0 : d, descending);
-        if (Autograd.Autograd.ShouldRecord(x))
+        if (History.ShouldRecord(x))
             Record(values, x, stable is null ? "SortBackward0" : "SortBackward1", indices, d, x._shape);
         return (values, indices);
     }
@@ -36,7 +36,7 @@ internal static class Sorting
             if (x._shape.Length == 0) (values, indices) = (v, i);
             else (values, indices) = (v.narrow(d, 0, k).contiguous(), i.narrow(d, 0, k).contiguous());
         }
-        if (Autograd.Autograd.ShouldRecord(x)) Record(values, x, "TopkBackward0", indices, d, x._shape);
+        if (History.ShouldRecord(x)) Record(values, x, "TopkBackward0", indices, d, x._shape);
         return (values, indices);
     }
 
@@ -44,7 +44,7 @@ internal static class Sorting
     {
         var node = new FnNode(name, new[] { indices }, (g, saved) => new[] { ScatterBack(g, saved[0], dim, shape) });
         node.SetNextEdges(x);
-        Autograd.Autograd.SetHistory(values, node);
+        History.Set(values, node);
     }
 
     /// <summary>zeros(shape).scatter(dim, indices, grad): the gradient of a value-selecting op, differentiable in grad.</summary>
@@ -61,7 +61,7 @@ internal static class Sorting
         var values = Tensor.EmptyLike(x, x._dtype, x._shape);
         var indices = Tensor.EmptyLike(x, ScalarType.Int64, x._shape);
         x.Backend.CumMaxMin(values.Raw, indices.Raw, x.Raw, x._shape.Length == 0 ? 0 : d, max);
-        if (Autograd.Autograd.ShouldRecord(x))
+        if (History.ShouldRecord(x))
         {
             var shape = x._shape;
             var node = new FnNode(max ? "CummaxBackward0" : "CumminBackward0", new[] { indices }, (g, saved) => new[]
@@ -69,7 +69,7 @@ internal static class Sorting
                 shape.Length == 0 ? g.clone() : torch.zeros(shape, g._dtype, device: g.device).scatter_add(d, saved[0], g),
             });
             node.SetNextEdges(x);
-            Autograd.Autograd.SetHistory(values, node);
+            History.Set(values, node);
         }
         return (values, indices);
     }

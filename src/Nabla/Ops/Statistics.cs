@@ -26,11 +26,11 @@ internal static class Statistics
             throw new NotSupportedException($"prod is not implemented for {outType.CppScalarName()}");
         var result = Tensor.EmptyLike(src, outType, RowLayout.ReducedShape(x._shape, mask, dim is not null && keepdim));
         src.Backend.ReduceDims(ReduceOp.Prod, result.Raw, src.Raw, mask, 0);
-        if (Autograd.Autograd.ShouldRecord(x) && outType.IsFloatingPoint())
+        if (History.ShouldRecord(x) && outType.IsFloatingPoint())
         {
             var node = new ProdBackward(dim is null ? "ProdBackward0" : "ProdBackward1", x, result, mask, dim is not null && keepdim);
             node.SetNextEdges(x);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -47,11 +47,11 @@ internal static class Statistics
         double divisor = Math.Max(0, (int)count - correction);
         var result = Tensor.EmptyLike(x, x._dtype, RowLayout.ReducedShape(x._shape, mask, keepdim));
         x.Backend.ReduceDims(std ? ReduceOp.Std : ReduceOp.Var, result.Raw, x.Raw, mask, divisor);
-        if (Autograd.Autograd.ShouldRecord(x))
+        if (History.ShouldRecord(x))
         {
             var node = new VarStdBackward(std, x, result, mask, keepdim, divisor);
             node.SetNextEdges(x);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -65,11 +65,11 @@ internal static class Statistics
         var mask = Reductions.DimMask(dims, x._shape.Length);
         var result = Tensor.EmptyLike(src, src._dtype, RowLayout.ReducedShape(x._shape, mask, keepdim));
         src.Backend.ReduceDims(ReduceOp.LogSumExp, result.Raw, src.Raw, mask, 0);
-        if (Autograd.Autograd.ShouldRecord(x))
+        if (History.ShouldRecord(x))
         {
             var node = new LogsumexpBackward0(x, result, mask, keepdim);
             node.SetNextEdges(x);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -84,11 +84,11 @@ internal static class Statistics
         var mask = Reductions.DimMask(dims, x._shape.Length);
         var result = Tensor.EmptyLike(x, x._dtype, RowLayout.ReducedShape(x._shape, mask, keepdim));
         x.Backend.ReduceDims(ReduceOp.Norm, result.Raw, x.Raw, mask, p);
-        if (Autograd.Autograd.ShouldRecord(x))
+        if (History.ShouldRecord(x))
         {
             var node = new NormBackward1(x, result, p, mask, keepdim);
             node.SetNextEdges(x);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -106,11 +106,11 @@ internal static class Statistics
         var src = Raw.Cast(x, outType);
         var result = Tensor.EmptyLike(src, outType, x._shape);
         src.Backend.Cumsum(result.Raw, src.Raw, d);
-        if (Autograd.Autograd.ShouldRecord(x) && outType.IsFloatingPoint())
+        if (History.ShouldRecord(x) && outType.IsFloatingPoint())
         {
             var node = new CumsumBackward0(x, d);
             node.SetNextEdges(x);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }

@@ -17,11 +17,11 @@ internal static class Structure
         Tensor result;
         using (new GradModeScope(false)) result = forward();
         bool record = false;
-        foreach (var t in inputs) record |= t is not null && Autograd.Autograd.ShouldRecord(t);
+        foreach (var t in inputs) record |= t is not null && History.ShouldRecord(t);
         if (!record) return result;
         var n = node();
         n.SetNextEdges(inputs);
-        return Autograd.Autograd.SetHistory(result, n);
+        return History.Set(result, n);
     }
 
     static Tensor Arange(long n, Tensor like) => torch.arange(0, n, 1, ScalarType.Int64, device: like.device);
@@ -82,12 +82,12 @@ internal static class Structure
         shape.Add(size);
         strides.Add(x._strides[d1] + x._strides[d2]);
         var view = Views.MakeView(x, shape.ToArray(), strides.ToArray(), start);
-        if (!Autograd.Autograd.ShouldRecord(x)) return view;
+        if (!History.ShouldRecord(x)) return view;
         var inputShape = x._shape;
         var node = new FnNode("DiagonalBackward0", System.Array.Empty<Tensor>(),
             (g, _) => new[] { DiagonalEmbed(g, inputShape, offset, d1, d2) });
         node.SetNextEdges(x);
-        return Autograd.Autograd.SetHistory(view, node);
+        return History.Set(view, node);
     }
 
     /// <summary>

@@ -12,7 +12,7 @@ internal static class UnaryMath
     static Tensor Record(Tensor result, Tensor input, Node node)
     {
         node.SetNextEdges(input);
-        return Autograd.Autograd.SetHistory(result, node);
+        return History.Set(result, node);
     }
 
     /// <summary>f(a) as a new contiguous tensor; integer inputs are computed in float32 as PyTorch does.</summary>
@@ -27,85 +27,85 @@ internal static class UnaryMath
     public static Tensor Exp(Tensor a)
     {
         var r = Apply(K.Exp, a);
-        return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new ResultNode("ExpBackward0", r, static (g, x, y) => g * y)) : r;
+        return History.ShouldRecord(a) ? Record(r, a, new ResultNode("ExpBackward0", r, static (g, x, y) => g * y)) : r;
     }
 
     public static Tensor Log(Tensor a)
     {
         var r = Apply(K.Log, a);
-        return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new InputNode("LogBackward0", a, static (g, x) => g / x)) : r;
+        return History.ShouldRecord(a) ? Record(r, a, new InputNode("LogBackward0", a, static (g, x) => g / x)) : r;
     }
 
     public static Tensor Log1p(Tensor a)
     {
         var r = Apply(K.Log1p, a);
-        return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new InputNode("Log1PBackward0", a, static (g, x) => g / (x + 1))) : r;
+        return History.ShouldRecord(a) ? Record(r, a, new InputNode("Log1PBackward0", a, static (g, x) => g / (x + 1))) : r;
     }
 
     public static Tensor Expm1(Tensor a)
     {
         var r = Apply(K.Expm1, a);
-        return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new ResultNode("Expm1Backward0", r, static (g, x, y) => g * (y + 1))) : r;
+        return History.ShouldRecord(a) ? Record(r, a, new ResultNode("Expm1Backward0", r, static (g, x, y) => g * (y + 1))) : r;
     }
 
     public static Tensor Sin(Tensor a)
     {
         var r = Apply(K.Sin, a);
-        return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new InputNode("SinBackward0", a, static (g, x) => g * x.cos())) : r;
+        return History.ShouldRecord(a) ? Record(r, a, new InputNode("SinBackward0", a, static (g, x) => g * x.cos())) : r;
     }
 
     public static Tensor Cos(Tensor a)
     {
         var r = Apply(K.Cos, a);
-        return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new InputNode("CosBackward0", a, static (g, x) => g * -x.sin())) : r;
+        return History.ShouldRecord(a) ? Record(r, a, new InputNode("CosBackward0", a, static (g, x) => g * -x.sin())) : r;
     }
 
     public static Tensor Tanh(Tensor a)
     {
         var r = Apply(K.Tanh, a);
-        return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new ResultNode("TanhBackward0", r, static (g, x, y) => g * (1 - y * y))) : r;
+        return History.ShouldRecord(a) ? Record(r, a, new ResultNode("TanhBackward0", r, static (g, x, y) => g * (1 - y * y))) : r;
     }
 
     public static Tensor Sigmoid(Tensor a)
     {
         var r = Apply(K.Sigmoid, a);
-        return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new ResultNode("SigmoidBackward0", r, static (g, x, y) => g * (y * (1 - y)))) : r;
+        return History.ShouldRecord(a) ? Record(r, a, new ResultNode("SigmoidBackward0", r, static (g, x, y) => g * (y * (1 - y)))) : r;
     }
 
     public static Tensor Sqrt(Tensor a)
     {
         var r = Apply(K.Sqrt, a);
-        return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new ResultNode("SqrtBackward0", r, static (g, x, y) => g / (2 * y))) : r;
+        return History.ShouldRecord(a) ? Record(r, a, new ResultNode("SqrtBackward0", r, static (g, x, y) => g / (2 * y))) : r;
     }
 
     public static Tensor Rsqrt(Tensor a)
     {
         var r = Apply(K.Rsqrt, a);
-        return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new ResultNode("RsqrtBackward0", r, static (g, x, y) => -0.5 * g * y.pow(3))) : r;
+        return History.ShouldRecord(a) ? Record(r, a, new ResultNode("RsqrtBackward0", r, static (g, x, y) => -0.5 * g * y.pow(3))) : r;
     }
 
     public static Tensor Reciprocal(Tensor a)
     {
         var r = Apply(K.Reciprocal, a);
-        return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new ResultNode("ReciprocalBackward0", r, static (g, x, y) => -g * (y * y))) : r;
+        return History.ShouldRecord(a) ? Record(r, a, new ResultNode("ReciprocalBackward0", r, static (g, x, y) => -g * (y * y))) : r;
     }
 
     public static Tensor Relu(Tensor a)
     {
         var r = Raw.Unary(UnaryOp.Relu, a);
-        return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new ResultNode("ReluBackward0", r, static (g, x, y) => Raw.ThresholdGrad(g, y, 0))) : r;
+        return History.ShouldRecord(a) ? Record(r, a, new ResultNode("ReluBackward0", r, static (g, x, y) => Raw.ThresholdGrad(g, y, 0))) : r;
     }
 
     public static Tensor Abs(Tensor a)
     {
         var r = Raw.Unary(UnaryOp.Abs, a);
-        return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new InputNode("AbsBackward0", a, static (g, x) => g * x.sign())) : r;
+        return History.ShouldRecord(a) ? Record(r, a, new InputNode("AbsBackward0", a, static (g, x) => g * x.sign())) : r;
     }
 
     public static Tensor Sign(Tensor a)
     {
         var r = Raw.Unary(UnaryOp.Sign, a);
-        return Autograd.Autograd.ShouldRecord(a) ? Record(r, a, new InputNode("SignBackward0", a, static (g, x) => torch.zeros_like(g))) : r;
+        return History.ShouldRecord(a) ? Record(r, a, new InputNode("SignBackward0", a, static (g, x) => torch.zeros_like(g))) : r;
     }
 
     /// <summary>x ** exponent with a scalar exponent (PowBackward0). pow(x, 2) is computed as x*x exactly.</summary>
@@ -116,7 +116,7 @@ internal static class UnaryMath
         if (exponent.Value == 2) r = Raw.Binary(BinaryOp.Mul, a, a, dtype);
         else if (exponent.Value == 1) r = Raw.Cast(a, dtype) is var c && ReferenceEquals(c, a) ? Raw.ToDType(a, dtype) : c;
         else r = PowKernel(Raw.Cast(a, dtype), exponent.Value);
-        if (!Autograd.Autograd.ShouldRecord(a)) return r;
+        if (!History.ShouldRecord(a)) return r;
         double e = exponent.Value;
         return Record(r, a, new InputNode("PowBackward0", a, (g, x) =>
             e == 0 ? torch.zeros_like(x) : g * (e * x.pow(e - 1))));
@@ -140,10 +140,10 @@ internal static class UnaryMath
         var shape = ShapeUtil.Broadcast(x._shape, y._shape);
         var r = Tensor.EmptyLike(x, dtype, shape);
         if (r._numel > 0) x.Backend.Pow(r.Raw, x.Raw, y.Raw);
-        if (!Autograd.Autograd.ShouldRecord(a, b)) return r;
+        if (!History.ShouldRecord(a, b)) return r;
         var node = new PowBackward1(a, b, r);
         node.SetNextEdges(a, b);
-        return Autograd.Autograd.SetHistory(r, node);
+        return History.Set(r, node);
     }
 
     /// <summary>Clamps into [min, max] (either bound optional): ClampBackward1, or ClampMin/ClampMaxBackward0.</summary>
@@ -156,7 +156,7 @@ internal static class UnaryMath
         var r = a;
         if (min is { } lo) r = Raw.BinaryScalar(BinaryOp.Max, r, lo, dtype);
         if (max is { } hi) r = Raw.BinaryScalar(BinaryOp.Min, r, hi, dtype);
-        if (!Autograd.Autograd.ShouldRecord(a)) return r;
+        if (!History.ShouldRecord(a)) return r;
         double l = min?.Value ?? double.NegativeInfinity, h = max?.Value ?? double.PositiveInfinity;
         string name = nameOverride ?? "ClampBackward1";
         // Gradient passes where lo <= x <= hi (1 at both bounds, as PyTorch).

@@ -19,9 +19,9 @@ internal static class Views
     static Tensor Record(Tensor view, Tensor self, Node node)
     {
         // A view of an inference tensor is an inference tensor that records nothing, even outside inference mode.
-        if (!Autograd.Autograd.ShouldRecord(self) || self._isInference) return view;
+        if (!History.ShouldRecord(self) || self._isInference) return view;
         node.SetNextEdges(self);
-        return Autograd.Autograd.SetHistory(view, node);
+        return History.Set(view, node);
     }
 
     /// <summary>Strides for viewing (shape, strides) as newShape without copying, or null when impossible (PyTorch's computeStride).</summary>
@@ -316,11 +316,11 @@ internal static class ScatterBack
     {
         var result = new Tensor(grad.Backend, grad._dtype, shape, zero: true);
         using (torch.no_grad()) Raw.CopyInto(Views.Select(result, dim, index), grad);
-        if (Autograd.Autograd.ShouldRecord(grad))
+        if (History.ShouldRecord(grad))
         {
             var node = new SelectBackwardBackward(dim, index);
             node.SetNextEdges(grad);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }
@@ -329,11 +329,11 @@ internal static class ScatterBack
     {
         var result = new Tensor(grad.Backend, grad._dtype, shape, zero: true);
         using (torch.no_grad()) Raw.CopyInto(Views.Slice(result, dim, start, end, step), grad);
-        if (Autograd.Autograd.ShouldRecord(grad))
+        if (History.ShouldRecord(grad))
         {
             var node = new SliceBackwardBackward(dim, start, end, step);
             node.SetNextEdges(grad);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
         }
         return result;
     }

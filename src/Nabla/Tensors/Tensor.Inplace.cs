@@ -14,7 +14,7 @@ public sealed partial class Tensor
 {
     bool RecordInplace(Tensor? other)
     {
-        Autograd.Autograd.CheckInplace(this);
+        History.CheckInplace(this);
         bool record = GradMode.IsEnabled && (requires_grad || (other is not null && other.requires_grad));
         if (record && _base is not null && (_base.requires_grad || requires_grad))
             throw new NotSupportedException(
@@ -42,7 +42,7 @@ public sealed partial class Tensor
             _gradFn = result._gradFn;
             _outputNr = result._outputNr;
             _gradFn.OutputShapes = new[] { _shape };
-            Autograd.Autograd.MoveRetainsGrad(this, oldFn, oldNr);
+            History.MoveRetainsGrad(this, oldFn, oldNr);
         }
         return this;
     }
@@ -78,7 +78,7 @@ public sealed partial class Tensor
     /// <summary>this += alpha * other in one fused pass (no temporary) when the layouts allow; false otherwise.</summary>
     bool FusedAxpyInPlace(Tensor other, double alpha)
     {
-        Autograd.Autograd.CheckInplace(this);
+        History.CheckInplace(this);
         if (!is_floating_point() || other._dtype != _dtype) return false;
         if (!Ops.Raw.TryAxpy(this, this, other, alpha)) return false;
         BumpVersion();
@@ -165,7 +165,7 @@ public sealed partial class Tensor
             var r = torch.full_like(this, value);
             var node = new FillBackward(value.Value == 0 ? "ZeroBackward0" : "FillBackward2");
             node.SetNextEdges(this);
-            Autograd.Autograd.SetHistory(r, node);
+            History.Set(r, node);
             return TakeOver(r);
         }
         FillUnchecked(value);
@@ -183,7 +183,7 @@ public sealed partial class Tensor
             node.SetNextEdges(this, src);
             var result = EmptyLike(this, _dtype, _shape);
             Ops.Raw.CopyInto(result, r);
-            Autograd.Autograd.SetHistory(result, node);
+            History.Set(result, node);
             return TakeOver(result);
         }
         Ops.Raw.CopyInto(this, src);

@@ -84,7 +84,7 @@ public sealed partial class Tensor
 {
     void FillRandom(Action<Generator, Tensor> fill, Generator? generator)
     {
-        Autograd.Autograd.CheckInplace(this);
+        Autograd.History.CheckInplace(this);
         var target = is_contiguous() ? this : EmptyLike(this, _dtype, _shape);
         fill(generator ?? Generator.Default, target);
         if (!ReferenceEquals(target, this)) Ops.Raw.CopyInto(this, target);

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Nabla.Autograd;
 
 /// <summary>Glue between ops and the graph: deciding whether to record, and wiring a new node to its output.</summary>
-internal static class Autograd
+internal static class History
 {
     /// <summary>The edge a gradient for <paramref name="t"/> flows along: its grad_fn, or its leaf accumulator.</summary>
     public static Edge GradientEdge(Tensor? t)
@@ -30,7 +30,7 @@ internal static class Autograd
     }
 
     /// <summary>Makes <paramref name="node"/> the grad_fn of <paramref name="output"/> (a single-output op).</summary>
-    public static Tensor SetHistory(Tensor output, Node node)
+    public static Tensor Set(Tensor output, Node node)
     {
         node.OutputShapes = new[] { output._shape };
         node.OutputDTypes = new[] { output._dtype };
@@ -40,7 +40,7 @@ internal static class Autograd
     }
 
     /// <summary>Makes <paramref name="node"/> the grad_fn of every output of a multi-output op.</summary>
-    public static void SetHistory(Tensor[] outputs, Node node)
+    public static void Set(Tensor[] outputs, Node node)
     {
         var shapes = new long[outputs.Length][];
         var dtypes = new ScalarType[outputs.Length];
