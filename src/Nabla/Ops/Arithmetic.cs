@@ -9,6 +9,25 @@ namespace Nabla.Ops;
 
 internal static class Arithmetic
 {
+    // The rules, as derivatives.yaml states them (Note [Derivative rules]); the engine sums broadcast gradients back.
+    static readonly Rule AddRule = Rule.Binary("AddBackward0",
+        Needs.None, static (g, s) => g,
+        Needs.None, static (g, s) => s.Scalar.Value == 1 ? g : g.mul(s.Scalar));
+    static readonly Rule SubRule = Rule.Binary("SubBackward0",
+        Needs.None, static (g, s) => g,
+        Needs.None, static (g, s) => g.mul(-s.Scalar.Value));
+    static readonly Rule MulRule = Rule.Binary("MulBackward0",
+        Needs.Other, static (g, s) => g * s.Other,
+        Needs.Self, static (g, s) => g * s.Self);
+    static readonly Rule DivRule = Rule.Binary("DivBackward0",
+        Needs.Other, static (g, s) => g / s.Other,
+        Needs.Self | Needs.Other, static (g, s) => { var other = s.Other; return -g * s.Self / (other * other); });
+    static readonly Rule AddScalarRule = Rule.Unary("AddBackward1", Needs.None, static (g, s) => g);
+    static readonly Rule SubScalarRule = Rule.Unary("SubBackward1", Needs.None, static (g, s) => g);
+    static readonly Rule MulScalarRule = Rule.Unary("MulBackward1", Needs.None, static (g, s) => s.Scalar.Value == 1 ? g : g.mul(s.Scalar));
+    static readonly Rule DivScalarRule = Rule.Unary("DivBackward1", Needs.None, static (g, s) => g.div(s.Scalar));
+    static readonly Rule NegRule = Rule.Unary("NegBackward0", Needs.None, static (g, s) => -g);
+
     public static Tensor Add(Tensor a, Tensor b, Scalar alpha)
     {
         var dtype = ResultType(a, b);
@@ -20,13 +39,7 @@ internal static class Arithmetic
             var rhs = unitAlpha ? b : BinaryScalar(BinaryOp.Mul, b, alpha, dtype);
             result = Binary(BinaryOp.Add, a, rhs, dtype);
         }
-        if (History.ShouldRecord(a, b))
-        {
-            var node = new AddBackward0(a, b, alpha);
-            node.SetNextEdges(a, b);
-            History.Set(result, node);
-        }
-        return result;
+        return AddRule.Record(result, a, b, alpha);
     }
 
     public static Tensor Sub(Tensor a, Tensor b, Scalar alpha)
@@ -41,25 +54,13 @@ internal static class Arithmetic
             var rhs = alpha.Value == 1 ? b : BinaryScalar(BinaryOp.Mul, b, alpha, dtype);
             result = Binary(BinaryOp.Sub, a, rhs, dtype);
         }
-        if (History.ShouldRecord(a, b))
-        {
-            var node = new SubBackward0(a, b, alpha);
-            node.SetNextEdges(a, b);
-            History.Set(result, node);
-        }
-        return result;
+        return SubRule.Record(result, a, b, alpha);
     }
 
     public static Tensor Mul(Tensor a, Tensor b)
     {
         var result = Binary(BinaryOp.Mul, a, b, ResultType(a, b));
-        if (History.ShouldRecord(a, b))
-        {
-            var node = new MulBackward0(a, b);
-            node.SetNextEdges(a, b);
-            History.Set(result, node);
-        }
-        return result;
+        return MulRule.Record(result, a, b);
     }
 
     public static Tensor Div(Tensor a, Tensor b)
@@ -67,39 +68,21 @@ internal static class Arithmetic
         var dtype = ResultType(a, b);
         if (!dtype.IsFloatingPoint()) dtype = ScalarType.Float32; // true division
         var result = Binary(BinaryOp.Div, a, b, dtype);
-        if (History.ShouldRecord(a, b))
-        {
-            var node = new DivBackward0(a, b);
-            node.SetNextEdges(a, b);
-            History.Set(result, node);
-        }
-        return result;
+        return DivRule.Record(result, a, b);
     }
 
     public static Tensor AddScalar(Tensor a, Scalar s, Scalar alpha)
     {
         var dtype = ResultType(a, s);
         var result = BinaryScalar(BinaryOp.Add, a, alpha.Value == 1 ? s : s.Value * alpha.Value, dtype);
-        if (History.ShouldRecord(a))
-        {
-            var node = new ScalarOperandBackward("AddBackward1", a, 1.0);
-            node.SetNextEdges(a);
-            History.Set(result, node);
-        }
-        return result;
+        return AddScalarRule.Record(result, a);
     }
 
     public static Tensor SubScalar(Tensor a, Scalar s, Scalar alpha)
     {
         var dtype = ResultType(a, s);
         var result = BinaryScalar(BinaryOp.Sub, a, alpha.Value == 1 ? s : s.Value * alpha.Value, dtype);
-        if (History.ShouldRecord(a))
-        {
-            var node = new ScalarOperandBackward("SubBackward1", a, 1.0);
-            node.SetNextEdges(a);
-            History.Set(result, node);
-        }
-        return result;
+        return SubScalarRule.Record(result, a);
     }
 
     /// <summary>
@@ -122,13 +105,7 @@ internal static class Arithmetic
     {
         var dtype = ResultType(a, s);
         var result = BinaryScalar(BinaryOp.Mul, a, s, dtype);
-        if (History.ShouldRecord(a))
-        {
-            var node = new ScalarOperandBackward("MulBackward1", a, s);
-            node.SetNextEdges(a);
-            History.Set(result, node);
-        }
-        return result;
+        return MulScalarRule.Record(result, a, s);
     }
 
     public static Tensor DivScalar(Tensor a, Scalar s)
@@ -136,13 +113,7 @@ internal static class Arithmetic
         var dtype = ResultType(a, s);
         if (!dtype.IsFloatingPoint()) dtype = ScalarType.Float32;
         var result = BinaryScalar(BinaryOp.Div, a, s, dtype);
-        if (History.ShouldRecord(a))
-        {
-            var node = new ScalarOperandBackward("DivBackward1", a, s, divide: true);
-            node.SetNextEdges(a);
-            History.Set(result, node);
-        }
-        return result;
+        return DivScalarRule.Record(result, a, s);
     }
 
     public static Tensor Neg(Tensor a)
@@ -150,166 +121,8 @@ internal static class Arithmetic
         if (a._dtype == ScalarType.Bool)
             throw new InvalidOperationException("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
         var result = Unary(UnaryOp.Neg, a);
-        if (History.ShouldRecord(a))
-        {
-            var node = new NegBackward0();
-            node.SetNextEdges(a);
-            History.Set(result, node);
-        }
-        return result;
+        return NegRule.Record(result, a);
     }
-}
-
-/// <summary>Backward of tensor + alpha * tensor.</summary>
-internal sealed class AddBackward0 : Node
-{
-    readonly long[] _selfShape, _otherShape;
-    readonly ScalarType _selfType, _otherType;
-    readonly Scalar _alpha;
-
-    public AddBackward0(Tensor self, Tensor other, Scalar alpha)
-    {
-        _selfShape = self._shape; _otherShape = other._shape; _selfType = self._dtype; _otherType = other._dtype; _alpha = alpha;
-    }
-
-    public override string name() => "AddBackward0";
-
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var grad = g[0]!;
-        return new[]
-        {
-            NeedsInputGrad(0) ? Reduce.HandleBroadcast(grad, _selfShape, _selfType) : null,
-            NeedsInputGrad(1) ? Reduce.HandleBroadcast(_alpha.Value == 1 ? grad : grad.mul(_alpha), _otherShape, _otherType) : null,
-        };
-    }
-}
-
-/// <summary>Backward of tensor - alpha * tensor.</summary>
-internal sealed class SubBackward0 : Node
-{
-    readonly long[] _selfShape, _otherShape;
-    readonly ScalarType _selfType, _otherType;
-    readonly Scalar _alpha;
-
-    public SubBackward0(Tensor self, Tensor other, Scalar alpha)
-    {
-        _selfShape = self._shape; _otherShape = other._shape; _selfType = self._dtype; _otherType = other._dtype; _alpha = alpha;
-    }
-
-    public override string name() => "SubBackward0";
-
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var grad = g[0]!;
-        return new[]
-        {
-            NeedsInputGrad(0) ? Reduce.HandleBroadcast(grad, _selfShape, _selfType) : null,
-            NeedsInputGrad(1) ? Reduce.HandleBroadcast(grad.mul(-_alpha.Value), _otherShape, _otherType) : null,
-        };
-    }
-}
-
-/// <summary>Backward of tensor * tensor: grad * other, grad * self.</summary>
-internal sealed class MulBackward0 : Node
-{
-    SavedTensor _self, _other;
-    readonly long[] _selfShape, _otherShape;
-    readonly ScalarType _selfType, _otherType;
-
-    public MulBackward0(Tensor self, Tensor other)
-    {
-        if (History.ShouldRecord(other)) _self = new SavedTensor(self);
-        if (History.ShouldRecord(self)) _other = new SavedTensor(other);
-        _selfShape = self._shape; _otherShape = other._shape; _selfType = self._dtype; _otherType = other._dtype;
-    }
-
-    public override string name() => "MulBackward0";
-
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var grad = g[0]!;
-        return new[]
-        {
-            NeedsInputGrad(0) ? Reduce.HandleBroadcast(grad * _other.Unpack(this), _selfShape, _selfType) : null,
-            NeedsInputGrad(1) ? Reduce.HandleBroadcast(grad * _self.Unpack(this), _otherShape, _otherType) : null,
-        };
-    }
-
-    protected internal override void ReleaseVariables()
-    {
-        _self.Release();
-        _other.Release();
-    }
-}
-
-/// <summary>Backward of tensor / tensor: grad / other, -grad * self / other².</summary>
-internal sealed class DivBackward0 : Node
-{
-    SavedTensor _self, _other;
-    readonly long[] _selfShape, _otherShape;
-    readonly ScalarType _selfType, _otherType;
-
-    public DivBackward0(Tensor self, Tensor other)
-    {
-        if (History.ShouldRecord(other)) _self = new SavedTensor(self);
-        _other = new SavedTensor(other);
-        _selfShape = self._shape; _otherShape = other._shape; _selfType = self._dtype; _otherType = other._dtype;
-    }
-
-    public override string name() => "DivBackward0";
-
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var grad = g[0]!;
-        var other = _other.Unpack(this);
-        return new[]
-        {
-            NeedsInputGrad(0) ? Reduce.HandleBroadcast(grad / other, _selfShape, _selfType) : null,
-            NeedsInputGrad(1) ? Reduce.HandleBroadcast(-grad * _self.Unpack(this) / (other * other), _otherShape, _otherType) : null,
-        };
-    }
-
-    protected internal override void ReleaseVariables()
-    {
-        _self.Release();
-        _other.Release();
-    }
-}
-
-/// <summary>
-/// Backward of the tensor-scalar overloads (AddBackward1, SubBackward1, MulBackward1, DivBackward1):
-/// the gradient times a constant factor (1, -1, the scalar) or divided by the scalar, cast back to the input's dtype.
-/// </summary>
-internal sealed class ScalarOperandBackward : Node
-{
-    readonly string _name;
-    readonly ScalarType _selfType;
-    readonly Scalar _factor;
-    readonly bool _divide;
-
-    public ScalarOperandBackward(string name, Tensor self, Scalar factor, bool divide = false)
-    {
-        _name = name; _selfType = self._dtype; _factor = factor; _divide = divide;
-    }
-
-    public override string name() => _name;
-
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var grad = g[0]!;
-        if (_divide) grad = grad.div(_factor);
-        else if (_factor.Value == -1) grad = -grad;
-        else if (_factor.Value != 1) grad = grad.mul(_factor);
-        return new[] { Reduce.CastGrad(grad, _selfType) };
-    }
-}
-
-/// <summary>Backward of -tensor.</summary>
-internal sealed class NegBackward0 : Node
-{
-    public override string name() => "NegBackward0";
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { -g[0]! };
 }
 
 /// <summary>Shared helpers for backward rules.</summary>

@@ -9,12 +9,6 @@ namespace Nabla.Ops;
 
 internal static class UnaryMath
 {
-    static Tensor Record(Tensor result, Tensor input, Node node)
-    {
-        node.SetNextEdges(input);
-        return History.Set(result, node);
-    }
-
     /// <summary>f(a) as a new contiguous tensor; integer inputs are computed in float32 as PyTorch does.</summary>
     static Tensor Apply(MathOp op, Tensor a)
     {
@@ -24,89 +18,48 @@ internal static class UnaryMath
         return result;
     }
 
-    public static Tensor Exp(Tensor a)
-    {
-        var r = Apply(K.Exp, a);
-        return History.ShouldRecord(a) ? Record(r, a, new ResultNode("ExpBackward0", r, static (g, x, y) => g * y)) : r;
-    }
+    static readonly Rule ExpRule = Rule.Unary("ExpBackward0", Needs.Result, static (g, s) => g * s.Result);
+    public static Tensor Exp(Tensor a) => ExpRule.Record(Apply(K.Exp, a), a);
 
-    public static Tensor Log(Tensor a)
-    {
-        var r = Apply(K.Log, a);
-        return History.ShouldRecord(a) ? Record(r, a, new InputNode("LogBackward0", a, static (g, x) => g / x)) : r;
-    }
+    static readonly Rule LogRule = Rule.Unary("LogBackward0", Needs.Self, static (g, s) => g / s.Self);
+    public static Tensor Log(Tensor a) => LogRule.Record(Apply(K.Log, a), a);
 
-    public static Tensor Log1p(Tensor a)
-    {
-        var r = Apply(K.Log1p, a);
-        return History.ShouldRecord(a) ? Record(r, a, new InputNode("Log1PBackward0", a, static (g, x) => g / (x + 1))) : r;
-    }
+    static readonly Rule Log1pRule = Rule.Unary("Log1PBackward0", Needs.Self, static (g, s) => g / (s.Self + 1));
+    public static Tensor Log1p(Tensor a) => Log1pRule.Record(Apply(K.Log1p, a), a);
 
-    public static Tensor Expm1(Tensor a)
-    {
-        var r = Apply(K.Expm1, a);
-        return History.ShouldRecord(a) ? Record(r, a, new ResultNode("Expm1Backward0", r, static (g, x, y) => g * (y + 1))) : r;
-    }
+    static readonly Rule Expm1Rule = Rule.Unary("Expm1Backward0", Needs.Result, static (g, s) => g * (s.Result + 1));
+    public static Tensor Expm1(Tensor a) => Expm1Rule.Record(Apply(K.Expm1, a), a);
 
-    public static Tensor Sin(Tensor a)
-    {
-        var r = Apply(K.Sin, a);
-        return History.ShouldRecord(a) ? Record(r, a, new InputNode("SinBackward0", a, static (g, x) => g * x.cos())) : r;
-    }
+    static readonly Rule SinRule = Rule.Unary("SinBackward0", Needs.Self, static (g, s) => g * s.Self.cos());
+    public static Tensor Sin(Tensor a) => SinRule.Record(Apply(K.Sin, a), a);
 
-    public static Tensor Cos(Tensor a)
-    {
-        var r = Apply(K.Cos, a);
-        return History.ShouldRecord(a) ? Record(r, a, new InputNode("CosBackward0", a, static (g, x) => g * -x.sin())) : r;
-    }
+    static readonly Rule CosRule = Rule.Unary("CosBackward0", Needs.Self, static (g, s) => g * -s.Self.sin());
+    public static Tensor Cos(Tensor a) => CosRule.Record(Apply(K.Cos, a), a);
 
-    public static Tensor Tanh(Tensor a)
-    {
-        var r = Apply(K.Tanh, a);
-        return History.ShouldRecord(a) ? Record(r, a, new ResultNode("TanhBackward0", r, static (g, x, y) => g * (1 - y * y))) : r;
-    }
+    static readonly Rule TanhRule = Rule.Unary("TanhBackward0", Needs.Result, static (g, s) => g * (1 - s.Result * s.Result));
+    public static Tensor Tanh(Tensor a) => TanhRule.Record(Apply(K.Tanh, a), a);
 
-    public static Tensor Sigmoid(Tensor a)
-    {
-        var r = Apply(K.Sigmoid, a);
-        return History.ShouldRecord(a) ? Record(r, a, new ResultNode("SigmoidBackward0", r, static (g, x, y) => g * (y * (1 - y)))) : r;
-    }
+    static readonly Rule SigmoidRule = Rule.Unary("SigmoidBackward0", Needs.Result, static (g, s) => g * (s.Result * (1 - s.Result)));
+    public static Tensor Sigmoid(Tensor a) => SigmoidRule.Record(Apply(K.Sigmoid, a), a);
 
-    public static Tensor Sqrt(Tensor a)
-    {
-        var r = Apply(K.Sqrt, a);
-        return History.ShouldRecord(a) ? Record(r, a, new ResultNode("SqrtBackward0", r, static (g, x, y) => g / (2 * y))) : r;
-    }
+    static readonly Rule SqrtRule = Rule.Unary("SqrtBackward0", Needs.Result, static (g, s) => g / (2 * s.Result));
+    public static Tensor Sqrt(Tensor a) => SqrtRule.Record(Apply(K.Sqrt, a), a);
 
-    public static Tensor Rsqrt(Tensor a)
-    {
-        var r = Apply(K.Rsqrt, a);
-        return History.ShouldRecord(a) ? Record(r, a, new ResultNode("RsqrtBackward0", r, static (g, x, y) => -0.5 * g * y.pow(3))) : r;
-    }
+    static readonly Rule RsqrtRule = Rule.Unary("RsqrtBackward0", Needs.Result, static (g, s) => -0.5 * g * s.Result.pow(3));
+    public static Tensor Rsqrt(Tensor a) => RsqrtRule.Record(Apply(K.Rsqrt, a), a);
 
-    public static Tensor Reciprocal(Tensor a)
-    {
-        var r = Apply(K.Reciprocal, a);
-        return History.ShouldRecord(a) ? Record(r, a, new ResultNode("ReciprocalBackward0", r, static (g, x, y) => -g * (y * y))) : r;
-    }
+    static readonly Rule ReciprocalRule = Rule.Unary("ReciprocalBackward0", Needs.Result, static (g, s) => -g * (s.Result * s.Result));
+    public static Tensor Reciprocal(Tensor a) => ReciprocalRule.Record(Apply(K.Reciprocal, a), a);
 
-    public static Tensor Relu(Tensor a)
-    {
-        var r = Raw.Unary(UnaryOp.Relu, a);
-        return History.ShouldRecord(a) ? Record(r, a, new ResultNode("ReluBackward0", r, static (g, x, y) => Raw.ThresholdGrad(g, y, 0))) : r;
-    }
+    static readonly Rule ReluRule = Rule.Unary("ReluBackward0", Needs.Result, static (g, s) => Raw.ThresholdGrad(g, s.Result, 0));
+    public static Tensor Relu(Tensor a) => ReluRule.Record(Raw.Unary(UnaryOp.Relu, a), a);
 
-    public static Tensor Abs(Tensor a)
-    {
-        var r = Raw.Unary(UnaryOp.Abs, a);
-        return History.ShouldRecord(a) ? Record(r, a, new InputNode("AbsBackward0", a, static (g, x) => g * x.sign())) : r;
-    }
+    static readonly Rule AbsRule = Rule.Unary("AbsBackward0", Needs.Self, static (g, s) => g * s.Self.sign());
+    public static Tensor Abs(Tensor a) => AbsRule.Record(Raw.Unary(UnaryOp.Abs, a), a);
 
-    public static Tensor Sign(Tensor a)
-    {
-        var r = Raw.Unary(UnaryOp.Sign, a);
-        return History.ShouldRecord(a) ? Record(r, a, new InputNode("SignBackward0", a, static (g, x) => torch.zeros_like(g))) : r;
-    }
+    static readonly Rule SignRule = Rule.Unary("SignBackward0", Needs.None, static (g, s) => torch.zeros_like(g));
+    public static Tensor Sign(Tensor a) => SignRule.Record(Raw.Unary(UnaryOp.Sign, a), a);
+
 
     /// <summary>x ** exponent with a scalar exponent (PowBackward0). pow(x, 2) is computed as x*x exactly.</summary>
     public static Tensor Pow(Tensor a, Scalar exponent)
@@ -116,11 +69,11 @@ internal static class UnaryMath
         if (exponent.Value == 2) r = Raw.Binary(BinaryOp.Mul, a, a, dtype);
         else if (exponent.Value == 1) r = Raw.Cast(a, dtype) is var c && ReferenceEquals(c, a) ? Raw.ToDType(a, dtype) : c;
         else r = PowKernel(Raw.Cast(a, dtype), exponent.Value);
-        if (!History.ShouldRecord(a)) return r;
-        double e = exponent.Value;
-        return Record(r, a, new InputNode("PowBackward0", a, (g, x) =>
-            e == 0 ? torch.zeros_like(x) : g * (e * x.pow(e - 1))));
+        return PowRule.Record(r, a, exponent);
     }
+
+    static readonly Rule PowRule = Rule.Unary("PowBackward0", Needs.Self,
+        static (g, s) => s.Scalar.Value == 0 ? torch.zeros_like(s.Self) : g * (s.Scalar.Value * s.Self.pow(s.Scalar.Value - 1)));
 
     static Tensor PowKernel(Tensor a, double e)
     {
@@ -140,11 +93,12 @@ internal static class UnaryMath
         var shape = ShapeUtil.Broadcast(x._shape, y._shape);
         var r = Tensor.EmptyLike(x, dtype, shape);
         if (r._numel > 0) x.Backend.Pow(r.Raw, x.Raw, y.Raw);
-        if (!History.ShouldRecord(a, b)) return r;
-        var node = new PowBackward1(a, b, r);
-        node.SetNextEdges(a, b);
-        return History.Set(r, node);
+        return PowTensorRule.Record(r, a, b);
     }
+
+    static readonly Rule PowTensorRule = Rule.Binary("PowBackward1",
+        Needs.Self | Needs.Other, static (g, s) => { var e = s.Other; return torch.where(e == 0.0, torch.zeros_like(g), g * e * s.Self.pow(e - 1)); },
+        Needs.Self | Needs.Other | Needs.Result, static (g, s) => { var x = s.Self; return torch.where((x == 0.0) & (s.Other >= 0), torch.zeros_like(g), g * s.Result * x.log()); });
 
     /// <summary>Clamps into [min, max] (either bound optional): ClampBackward1, or ClampMin/ClampMaxBackward0.</summary>
     public static Tensor Clamp(Tensor a, Scalar? min, Scalar? max, string? nameOverride = null)
@@ -156,92 +110,12 @@ internal static class UnaryMath
         var r = a;
         if (min is { } lo) r = Raw.BinaryScalar(BinaryOp.Max, r, lo, dtype);
         if (max is { } hi) r = Raw.BinaryScalar(BinaryOp.Min, r, hi, dtype);
-        if (!History.ShouldRecord(a)) return r;
-        double l = min?.Value ?? double.NegativeInfinity, h = max?.Value ?? double.PositiveInfinity;
-        string name = nameOverride ?? "ClampBackward1";
-        // Gradient passes where lo <= x <= hi (1 at both bounds, as PyTorch).
-        return Record(r, a, new InputNode(name, a, (g, x) => Raw.ClampGrad(g, x, l, h)));
-    }
-}
-
-/// <summary>A single-input node whose derivative needs the input (x): f'(g, x).</summary>
-internal sealed class InputNode : Node
-{
-    readonly string _name;
-    SavedTensor _self;
-    readonly Func<Tensor, Tensor, Tensor> _backward;
-    readonly ScalarType _selfType;
-
-    public InputNode(string name, Tensor self, Func<Tensor, Tensor, Tensor> backward)
-    {
-        _name = name;
-        _self = new SavedTensor(self);
-        _backward = backward;
-        _selfType = self._dtype;
+        var rule = nameOverride switch { null => ClampRule, "ClampMinBackward0" => ClampMinRule, "ClampMaxBackward0" => ClampMaxRule, _ => throw new ArgumentException(nameOverride) };
+        return rule.Record(r, a, min ?? double.NegativeInfinity, max ?? double.PositiveInfinity);
     }
 
-    public override string name() => _name;
-
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { Reduce.CastGrad(_backward(g[0]!, _self.Unpack(this)), _selfType) };
-
-    protected internal override void ReleaseVariables() => _self.Release();
-}
-
-/// <summary>A single-input node whose derivative is cheapest from the output (y): f'(g, x, y); x is not kept.</summary>
-internal sealed class ResultNode : Node
-{
-    readonly string _name;
-    SavedTensor _result;
-    readonly Func<Tensor, Tensor?, Tensor, Tensor> _backward;
-
-    public ResultNode(string name, Tensor result, Func<Tensor, Tensor?, Tensor, Tensor> backward)
-    {
-        _name = name;
-        _result = new SavedTensor(result, isOutput: true);
-        _backward = backward;
-    }
-
-    public override string name() => _name;
-
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { _backward(g[0]!, null, _result.Unpack(this)) };
-
-    protected internal override void ReleaseVariables() => _result.Release();
-}
-
-/// <summary>Backward of x ** y with tensor exponent.</summary>
-internal sealed class PowBackward1 : Node
-{
-    SavedTensor _self, _exponent, _result;
-    readonly long[] _selfShape, _expShape;
-    readonly ScalarType _selfType, _expType;
-
-    public PowBackward1(Tensor self, Tensor exponent, Tensor result)
-    {
-        _self = new SavedTensor(self);
-        _exponent = new SavedTensor(exponent);
-        _result = new SavedTensor(result, isOutput: true);
-        _selfShape = self._shape; _expShape = exponent._shape; _selfType = self._dtype; _expType = exponent._dtype;
-    }
-
-    public override string name() => "PowBackward1";
-
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var grad = g[0]!;
-        var x = _self.Unpack(this); var e = _exponent.Unpack(this);
-        Tensor? gx = null, ge = null;
-        if (NeedsInputGrad(0))
-            gx = Reduce.HandleBroadcast(torch.where(e == 0.0, torch.zeros_like(grad), grad * e * x.pow(e - 1)), _selfShape, _selfType);
-        if (NeedsInputGrad(1))
-        {
-            var y = _result.Unpack(this);
-            ge = Reduce.HandleBroadcast(torch.where((x == 0.0) & (e >= 0), torch.zeros_like(grad), grad * y * x.log()), _expShape, _expType);
-        }
-        return new[] { gx, ge };
-    }
-
-    protected internal override void ReleaseVariables()
-    {
-        _self.Release(); _exponent.Release(); _result.Release();
-    }
+    // Gradient passes where lo <= x <= hi (1 at both bounds, as PyTorch).
+    static readonly Rule ClampRule = Rule.Unary("ClampBackward1", Needs.Self, static (g, s) => Raw.ClampGrad(g, s.Self, s.Scalar.Value, s.Scalar2.Value));
+    static readonly Rule ClampMinRule = Rule.Unary("ClampMinBackward0", Needs.Self, static (g, s) => Raw.ClampGrad(g, s.Self, s.Scalar.Value, s.Scalar2.Value));
+    static readonly Rule ClampMaxRule = Rule.Unary("ClampMaxBackward0", Needs.Self, static (g, s) => Raw.ClampGrad(g, s.Self, s.Scalar.Value, s.Scalar2.Value));
 }
