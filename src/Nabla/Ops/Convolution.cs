@@ -122,7 +122,7 @@ internal static class Conv
         if (g._dtype != x._dtype) g = Raw.Cast(g, x._dtype);
         Raw.CheckSameDevice(g, x, w);
         var window = p.Window(w._shape);
-        var gc = g.ContiguousRaw();
+        var gc = Raw.Contiguous(g);
         Tensor? gx = null, gw = null, gb = null;
         if (mask[0])
         {
