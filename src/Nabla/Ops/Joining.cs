@@ -319,7 +319,7 @@ internal sealed class CatBackward0 : Node
         {
             if (_skipped[i])
             {
-                if (NeedsInputGrad(i)) result[i] = torch.zeros(_shapes[i], grad._dtype);
+                if (NeedsInputGrad(i)) result[i] = torch.zeros(_shapes[i], grad._dtype, device: grad.device);
                 continue;
             }
             long size = _shapes[i][_dim];
@@ -360,15 +360,16 @@ internal sealed class SplitBackward : Node
     readonly string _name;
     readonly int _dim;
     readonly ScalarType _selfType;
+    readonly Device _device;
 
-    public SplitBackward(string name, Tensor self, int dim) { _name = name; _dim = dim; _selfType = self._dtype; }
+    public SplitBackward(string name, Tensor self, int dim) { _name = name; _dim = dim; _selfType = self._dtype; _device = self.device; }
 
     public override string name() => _name;
 
     protected internal override Tensor?[] Apply(Tensor?[] g)
     {
         var pieces = new Tensor[g.Length];
-        for (int i = 0; i < g.Length; i++) pieces[i] = g[i] ?? torch.zeros(OutputShapes[i], _selfType);
+        for (int i = 0; i < g.Length; i++) pieces[i] = g[i] ?? torch.zeros(OutputShapes[i], _selfType, device: _device);
         return new[] { torch.cat(pieces, _dim) };
     }
 }
@@ -379,16 +380,17 @@ internal sealed class UnbindBackward0 : Node
     readonly int _dim;
     readonly long[] _selfShape;
     readonly ScalarType _selfType;
+    readonly Device _device;
 
-    public UnbindBackward0(Tensor self, int dim) { _dim = dim; _selfShape = self._shape; _selfType = self._dtype; }
+    public UnbindBackward0(Tensor self, int dim) { _dim = dim; _selfShape = self._shape; _selfType = self._dtype; _device = self.device; }
 
     public override string name() => "UnbindBackward0";
 
     protected internal override Tensor?[] Apply(Tensor?[] g)
     {
-        if (g.Length == 0) return new[] { torch.zeros(_selfShape, _selfType) };
+        if (g.Length == 0) return new[] { torch.zeros(_selfShape, _selfType, device: _device) };
         var pieces = new Tensor[g.Length];
-        for (int i = 0; i < g.Length; i++) pieces[i] = g[i] ?? torch.zeros(OutputShapes[i], _selfType);
+        for (int i = 0; i < g.Length; i++) pieces[i] = g[i] ?? torch.zeros(OutputShapes[i], _selfType, device: _device);
         return new[] { torch.stack(pieces, _dim) };
     }
 }

@@ -119,6 +119,9 @@ internal static class Raw
     /// <summary>Writes a (op) b into <paramref name="dst"/> (any strides; a and b broadcast to it, same dtype as dst).</summary>
     public static void BinaryInto(BinaryOp kind, Tensor dst, Tensor a, Tensor b)
     {
+        // A 0-d CPU operand (a wrapped scalar, as in t.div_(2)) joins an in-place op on any device (AlignDevices).
+        if (b._shape.Length == 0 && b._storage.Device.type == DeviceType.CPU && !ReferenceEquals(b._storage.Backend, dst._storage.Backend))
+            b = OnDevice(b, dst._storage.Backend);
         CheckSameDevice(dst, a, b);
         if (dst._numel > 0) dst.Backend.Binary(kind, dst.Raw, a.Raw, b.Raw);
     }

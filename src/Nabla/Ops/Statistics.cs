@@ -146,8 +146,11 @@ internal sealed class ProdBackward : Node
         var result = Reductions.Unsqueeze(_result.Unpack(this), _mask, _keepdim);
         var isZero = x == 0.0;
         var dims = Statistics.Dims(_mask);
-        bool anyZero;
-        using (torch.no_grad()) anyZero = isZero.any().item<bool>();
+        // Whether a slice holds a zero is data; on meta (no data) the general form below runs, as PyTorch's
+        // prod_backward does for meta and tensor subclasses: same shapes and dtypes.
+        bool anyZero = true;
+        if (!x.is_meta)
+            using (torch.no_grad()) anyZero = isZero.any().item<bool>();
         if (!anyZero) return new[] { grad * (result / x) };
         var safe = x.masked_fill(isZero, 1.0);
         var othersProduct = dims.Length == 1 && _mask.Length > 1 ? safe.prod(dims[0], keepdim: true) : safe.prod();
