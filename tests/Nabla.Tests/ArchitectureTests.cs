@@ -9,6 +9,7 @@ namespace Nabla.Tests;
 //    Tensor <-> Node tie. The public forwarding members (Tensor methods and torch.* functions that call op families)
 //    live in Facade/, which may import anything.
 // 3. Kernels/ see no tensors or autograd and hold none of the torch/Tensor facade.
+// 4. Ops/ does not reach up into NN (torch.nn, nn.Reduction: losses take the op-level LossReduction).
 // Files that do not follow a rule yet are listed below with the reason; the test fails when a listed file becomes
 // clean (so the list only shrinks) and when any unlisted file breaks a rule.
 public class ArchitectureTests
@@ -117,5 +118,19 @@ public class ArchitectureTests
             if (m.Success) offenders.Add($"{rel}: {m.Value}");
         }
         Assert.True(offenders.Count == 0, "the torch/Tensor facade belongs in Facade/, not Kernels/:\n" + string.Join("\n", offenders));
+    }
+
+    [Fact]
+    public void OpsDoNotReachIntoNN()
+    {
+        var offenders = new List<string>();
+        var nn = new Regex(@"^\s*using\s+(static\s+)?Nabla\.(NN|torch\.nn)\b|\bnn\.[A-Za-z]", RegexOptions.Multiline);
+        foreach (var (rel, text) in Sources())
+        {
+            if (!rel.StartsWith("Ops/")) continue;
+            var m = nn.Match(text);
+            if (m.Success) offenders.Add($"{rel}: {m.Value.Trim()}");
+        }
+        Assert.True(offenders.Count == 0, "Ops/ depends on NN:\n" + string.Join("\n", offenders));
     }
 }
