@@ -3,7 +3,7 @@ using Nabla.Backends;
 
 namespace Nabla.Ops;
 
-/// <summary>prod, var, std, logsumexp, norm and cumsum (rows per Note [Row layout for reductions]).</summary>
+/// <summary>prod, var, std, logsumexp, norm and cumsum (the data layout is the backend's, Note [Row layout for reductions]).</summary>
 internal static class Statistics
 {
     static long[] MaskedDims(bool[] mask)
