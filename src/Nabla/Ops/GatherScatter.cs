@@ -272,13 +272,11 @@ internal sealed class MaskedFillBackward : Node
 {
     readonly Tensor _mask;
     readonly bool _hasValue;
-    readonly ScalarType _valueType;
 
     public MaskedFillBackward(Tensor self, Tensor mask, Tensor? value)
     {
         _mask = mask._dtype == ScalarType.Bool ? mask : mask.ne(0);
         _hasValue = value is not null;
-        _valueType = value?._dtype ?? self._dtype;
     }
 
     public override string name() => _hasValue ? "MaskedFillBackward1" : "MaskedFillBackward0";
@@ -289,7 +287,7 @@ internal sealed class MaskedFillBackward : Node
         var gradSelf = NeedsInputGrad(0) ? grad.masked_fill(_mask, 0.0) : null;
         if (!_hasValue) return new[] { gradSelf };
         Tensor? gradValue = null;
-        if (NeedsInputGrad(1)) gradValue = Reduce.CastGrad((grad * _mask.to(grad._dtype)).sum(), _valueType);
+        if (NeedsInputGrad(1)) gradValue = (grad * _mask.to(grad._dtype)).sum();
         return new[] { gradSelf, gradValue };
     }
 }

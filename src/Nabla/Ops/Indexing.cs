@@ -422,7 +422,7 @@ internal static class Indexing
         var stripped = valueShape[lead..];
         g = g.SumToSize(stripped);
         if (!ShapeUtil.SameShape(g._shape, valueShape)) g = g.reshape(valueShape);
-        return Reduce.CastGrad(g, valueDType);
+        return g;   // in the gradient's dtype: the engine casts it to the value's
     }
 }
 

@@ -290,7 +290,6 @@ internal static class Joining
 internal sealed class CatBackward0 : Node
 {
     readonly long[][] _shapes;
-    readonly ScalarType[] _types;
     readonly bool[] _skipped;
     readonly int _dim;
 
@@ -298,12 +297,10 @@ internal sealed class CatBackward0 : Node
     {
         _dim = dim;
         _shapes = new long[tensors.Length][];
-        _types = new ScalarType[tensors.Length];
         _skipped = new bool[tensors.Length];
         for (int i = 0; i < tensors.Length; i++)
         {
             _shapes[i] = tensors[i]._shape;
-            _types[i] = tensors[i]._dtype;
             _skipped[i] = !ReferenceEquals(tensors[i], reference) && tensors[i]._shape.Length == 1 && tensors[i]._shape[0] == 0;
         }
     }
@@ -323,7 +320,7 @@ internal sealed class CatBackward0 : Node
                 continue;
             }
             long size = _shapes[i][_dim];
-            if (NeedsInputGrad(i)) result[i] = Reduce.CastGrad(grad.narrow(_dim, offset, size), _types[i]);
+            if (NeedsInputGrad(i)) result[i] = grad.narrow(_dim, offset, size);
             offset += size;
         }
         return result;
@@ -349,7 +346,7 @@ internal sealed class StackBackward0 : Node
     {
         var result = new Tensor?[_types.Length];
         for (int i = 0; i < result.Length; i++)
-            if (NeedsInputGrad(i)) result[i] = Reduce.CastGrad(g[0]!.select(_dim, i), _types[i]);
+            if (NeedsInputGrad(i)) result[i] = g[0]!.select(_dim, i);
         return result;
     }
 }

@@ -41,6 +41,11 @@ internal static class Loss
 
     // ---- mse_loss ----------------------------------------------------------------------------------------------
 
+    // norm * (x - y) * grad for the input, its negation for the target (norm, the rule's scalar: 2, or 2 / N for "mean").
+    static readonly Rule MseLossRule = Rule.Binary("MseLossBackward0",
+        Needs.Self | Needs.Other, static (g, s) => (s.Self - s.Other) * s.Scalar.Value * g,
+        Needs.Self | Needs.Other, static (g, s) => ((s.Self - s.Other) * s.Scalar.Value * g).neg());
+
     public static Tensor MseLoss(Tensor input, Tensor target, LossReduction reduction)
     {
         var dtype = Raw.ResultType(input, target);
@@ -52,13 +57,7 @@ internal static class Loss
             var d = input - target;
             result = Reduce(d * d, reduction);
         }
-        if (History.ShouldRecord(input, target))
-        {
-            var node = new MseLossBackward0(input, target, reduction);
-            node.SetNextEdges(input, target);
-            History.Set(result, node);
-        }
-        return result;
+        return MseLossRule.Record(result, input, target, reduction == LossReduction.Mean ? 2.0 / input._numel : 2.0);
     }
 
     // ---- binary_cross_entropy ----------------------------------------------------------------------------------
@@ -172,37 +171,11 @@ internal static class Loss
     }
 }
 
-/// <summary>Backward of mse_loss: norm * (x - y) * grad for the input, its negation for the target.</summary>
-internal sealed class MseLossBackward0 : Node
-{
-    SavedTensor _self, _target;
-    readonly LossReduction _reduction;
-    readonly long[] _targetShape;
-    readonly ScalarType _targetType;
-    public MseLossBackward0(Tensor self, Tensor target, LossReduction reduction)
-    {
-        _self = new SavedTensor(self); _target = new SavedTensor(target); _reduction = reduction;
-        _targetShape = target._shape; _targetType = target._dtype;
-    }
-    public override string name() => "MseLossBackward0";
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var x = _self.Unpack(this);
-        double norm = _reduction == LossReduction.Mean ? 2.0 / x._numel : 2.0;
-        var gradInput = (x - _target.Unpack(this)) * norm * g[0]!;
-        return new Tensor?[]
-        {
-            NeedsInputGrad(0) ? Ops.Reduce.HandleBroadcast(gradInput, x._shape, x._dtype) : null,
-            NeedsInputGrad(1) ? Ops.Reduce.HandleBroadcast(gradInput.neg(), _targetShape, _targetType) : null,
-        };
-    }
-    protected internal override void ReleaseVariables() { _self.Release(); _target.Release(); }
-}
-
 /// <summary>
 /// Backward of binary_cross_entropy: w (x - t) / max((1 - x) x, 1e-12) * grad for the input,
 /// w (log(1 - x) - log(x)) * grad for the target.
 /// </summary>
+// Kept as a Node: it saves an optional weight that is no input edge (a Rule saves only its inputs).
 internal sealed class BinaryCrossEntropyBackward0 : Node
 {
     SavedTensor _self, _target, _weight;
@@ -222,8 +195,8 @@ internal sealed class BinaryCrossEntropyBackward0 : Node
         if (_reduction == LossReduction.Mean) grad = grad / x._numel;
         if (_hasWeight) grad = grad * _weight.Unpack(this);
         Tensor? gi = null, gt = null;
-        if (NeedsInputGrad(0)) gi = Ops.Reduce.HandleBroadcast(grad * (x - t) / ((1 - x) * x).clamp_min(1e-12), x._shape, x._dtype);
-        if (NeedsInputGrad(1)) gt = Ops.Reduce.HandleBroadcast(grad * ((1 - x).log() - x.log()), t._shape, t._dtype);
+        if (NeedsInputGrad(0)) gi = grad * (x - t) / ((1 - x) * x).clamp_min(1e-12);
+        if (NeedsInputGrad(1)) gt = grad * ((1 - x).log() - x.log());
         return new[] { gi, gt };
     }
     protected internal override void ReleaseVariables() { _self.Release(); _target.Release(); _weight.Release(); }
@@ -233,6 +206,7 @@ internal sealed class BinaryCrossEntropyBackward0 : Node
 /// Backward of binary_cross_entropy_with_logits: ((pw t + 1 - t) sigmoid(x) - pw t) * grad for the input
 /// (sigmoid(x) - t without pos_weight); logsigmoid(-x) - pw logsigmoid(x) (or -x) times grad for the target.
 /// </summary>
+// Kept as a Node: it saves optional weight and pos_weight tensors that are no input edges.
 internal sealed class BinaryCrossEntropyWithLogitsBackward0 : Node
 {
     SavedTensor _self, _target, _weight, _posWeight;
@@ -262,7 +236,7 @@ internal sealed class BinaryCrossEntropyWithLogitsBackward0 : Node
                 d = (pt + 1 - t) * x.sigmoid() - pt;
             }
             else d = x.sigmoid() - t;
-            gi = Ops.Reduce.HandleBroadcast(d * grad, x._shape, x._dtype);
+            gi = d * grad;
         }
         if (NeedsInputGrad(1))
         {
@@ -273,7 +247,7 @@ internal sealed class BinaryCrossEntropyWithLogitsBackward0 : Node
                 d = LogSigmoid(x.neg()) - _posWeight.Unpack(this) * LogSigmoid(x);
             }
             else d = x.neg();
-            gt = Ops.Reduce.HandleBroadcast(d * grad, t._shape, t._dtype);
+            gt = d * grad;
         }
         return new[] { gi, gt };
     }
@@ -291,6 +265,7 @@ internal sealed class BinaryCrossEntropyWithLogitsBackward0 : Node
 /// Backward of nll_loss: the loss is linear in the input, so the gradient is the saved coefficient tensor
 /// (-w[t] at each target position, already divided by the total weight for "mean") times the incoming gradient.
 /// </summary>
+// Kept as a Node: it saves a coefficient tensor computed by the forward kernel, which no Rule slot holds.
 internal sealed class NllLossBackward : Node
 {
     Tensor? _coefficients;
