@@ -150,6 +150,7 @@ internal static class Conv
 }
 
 /// <summary>Backward of conv2d: convolution_backward(grad, input, weight) (differentiable, see Note [Convolution double backward]).</summary>
+// Kept as a Node: convolution with its fused backward kernels and its own double-backward node.
 internal sealed class ConvolutionBackward0 : Node
 {
     SavedTensor _input, _weight;
@@ -176,6 +177,7 @@ internal sealed class ConvolutionBackward0 : Node
 }
 
 /// <summary>Backward of convolution_backward (Note [Convolution double backward]).</summary>
+// Kept as a Node: the double backward of convolution, with fused kernels.
 internal sealed class ConvolutionBackwardBackward0 : Node
 {
     SavedTensor _grad, _input, _weight;

@@ -171,6 +171,7 @@ internal static class GatherScatter
 }
 
 /// <summary>Backward of gather: the gradient scatter-added into zeros of self's shape.</summary>
+// Kept as a Node: saves an index list for double backward.
 internal sealed class GatherBackward0 : Node
 {
     readonly long[] _selfShape;
@@ -192,6 +193,7 @@ internal sealed class GatherBackward0 : Node
 }
 
 /// <summary>Backward of scatter/scatter_add: self keeps the gradient (zeroed where overwritten); src gathers it.</summary>
+// Kept as a Node: saves an index list for double backward.
 internal sealed class ScatterBackward : Node
 {
     readonly string _name;
@@ -237,6 +239,7 @@ internal sealed class ScatterBackward : Node
 }
 
 /// <summary>Backward of index_select: the gradient's slices added back at their indices (index_add into zeros).</summary>
+// Kept as a Node: saves an index list for double backward.
 internal sealed class IndexSelectBackward0 : Node
 {
     readonly long[] _selfShape;
@@ -268,6 +271,7 @@ internal sealed class IndexSelectBackward0 : Node
 }
 
 /// <summary>Backward of masked_fill: zero where filled; a tensor value receives the sum of those gradients.</summary>
+// Kept as a Node: holds a mask that is no input edge, and the node name depends on the value's kind.
 internal sealed class MaskedFillBackward : Node
 {
     readonly Tensor _mask;
