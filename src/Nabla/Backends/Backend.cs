@@ -30,6 +30,12 @@ internal abstract partial class Backend
     /// <summary>A new buffer of <paramref name="length"/> elements (zero-filled when <paramref name="zero"/>).</summary>
     public abstract Storage Allocate(ScalarType dtype, int length, bool zero);
 
+    /// <summary>
+    /// Threads this backend's intra-op parallel loops use (<c>torch.set_num_threads</c> sets the CPU backend's); a
+    /// backend without such loops reports 1 and ignores the setting.
+    /// </summary>
+    public virtual int IntraOpThreads { get => 1; set { } }
+
     /// <summary>The default backend: the CPU.</summary>
     public static Backend Default => Cpu.CpuBackend.Instance;
 

@@ -67,10 +67,10 @@ public static partial class torch
                     throw new ArgumentException($"dropout probability has to be between 0 and 1, but got {PyFloat(p)}");
                 if (p == 0 || !training || input.numel() == 0) return input;
                 Tensor noise;
-                if (p == 1) noise = torch.zeros(System.Array.Empty<long>(), input.dtype);
+                if (p == 1) noise = torch.zeros(System.Array.Empty<long>(), input.dtype, device: input.device);
                 else
                 {
-                    noise = torch.empty(input.shape, input.dtype);
+                    noise = torch.empty(input.shape, input.dtype, device: input.device);
                     using (torch.no_grad())
                     {
                         noise.bernoulli_(1 - p);

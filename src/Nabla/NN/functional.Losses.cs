@@ -131,7 +131,7 @@ public static partial class torch
 
             /// <summary>nll_loss with the reduction as an enum.</summary>
             public static Tensor nll_loss(Tensor input, Tensor target, Reduction reduction, Tensor? weight = null, long ignore_index = -100) =>
-                Loss.NllLoss(input, target, weight, reduction, ignore_index);
+                Loss.NllLoss(input, target, weight, (LossReduction)reduction, ignore_index);
 
             /// <summary>
             /// Cross entropy of unnormalised logits: nll_loss(log_softmax(input, class dim)) for int64 class indices
@@ -171,7 +171,7 @@ public static partial class torch
                 var keep = target.ne(ignore_index);
                 smooth = torch.where(keep, smooth, torch.zeros_like(smooth));
                 Tensor ret;
-                if (r == Reduction.Mean)
+                if (r == LossReduction.Mean)
                 {
                     Tensor denominator;
                     if (weight is null) denominator = keep.sum();
@@ -186,11 +186,11 @@ public static partial class torch
                     }
                     ret = smooth.sum() / denominator;
                 }
-                else ret = r == Reduction.Sum ? smooth.sum() : smooth;
+                else ret = r == LossReduction.Sum ? smooth.sum() : smooth;
                 return nll * (1 - label_smoothing) + ret * (label_smoothing / classes);
             }
 
-            static Tensor SoftTargetCrossEntropy(Tensor input, Tensor logp, Tensor target, Tensor? weightView, Reduction r, double smoothing, long classDim, long classes)
+            static Tensor SoftTargetCrossEntropy(Tensor input, Tensor logp, Tensor target, Tensor? weightView, LossReduction r, double smoothing, long classDim, long classes)
             {
                 if (!ShapeUtil.SameShape(input._shape, target._shape))
                     throw new InvalidOperationException(
@@ -199,8 +199,8 @@ public static partial class torch
                 var product = weightView is null ? logp * target : logp * target * weightView;
                 return r switch
                 {
-                    Reduction.Mean => product.sum().neg() / (double)(input.numel() / classes),
-                    Reduction.Sum => product.sum().neg(),
+                    LossReduction.Mean => product.sum().neg() / (double)(input.numel() / classes),
+                    LossReduction.Sum => product.sum().neg(),
                     _ => product.sum(classDim).neg(),
                 };
             }

@@ -125,15 +125,17 @@ internal static class Arithmetic
     }
 }
 
-/// <summary>Shared helpers for backward rules.</summary>
+/// <summary>
+/// The last hand-written undoing of broadcasting, kept only for Tensors/Tensor.Inplace.cs' CopyBackwards (owned by
+/// the in-place rewrite, which moves copy_ into an op family): delete it with that call. Every other backward leaves
+/// this to the engine's ValidateGradient.
+/// </summary>
 internal static class Reduce
 {
     /// <summary>Sums a gradient over broadcast dimensions back to the input's shape and casts it to the input's dtype.</summary>
     public static Tensor HandleBroadcast(Tensor grad, long[] shape, ScalarType dtype)
     {
         if (!ShapeUtil.SameShape(grad._shape, shape)) grad = grad.SumToSize(shape);
-        return CastGrad(grad, dtype);
+        return grad._dtype == dtype || !dtype.IsFloatingPoint() ? grad : grad.to(dtype);
     }
-
-    public static Tensor CastGrad(Tensor grad, ScalarType dtype) => grad._dtype == dtype || !dtype.IsFloatingPoint() ? grad : grad.to(dtype);
 }

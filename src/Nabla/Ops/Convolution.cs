@@ -122,7 +122,7 @@ internal static class Conv
         if (g._dtype != x._dtype) g = Raw.Cast(g, x._dtype);
         Raw.CheckSameDevice(g, x, w);
         var window = p.Window(w._shape);
-        var gc = g.ContiguousRaw();
+        var gc = Raw.Contiguous(g);
         Tensor? gx = null, gw = null, gb = null;
         if (mask[0])
         {
@@ -150,6 +150,7 @@ internal static class Conv
 }
 
 /// <summary>Backward of conv2d: convolution_backward(grad, input, weight) (differentiable, see Note [Convolution double backward]).</summary>
+// Kept as a Node: convolution with its fused backward kernels and its own double-backward node.
 internal sealed class ConvolutionBackward0 : Node
 {
     SavedTensor _input, _weight;
@@ -176,6 +177,7 @@ internal sealed class ConvolutionBackward0 : Node
 }
 
 /// <summary>Backward of convolution_backward (Note [Convolution double backward]).</summary>
+// Kept as a Node: the double backward of convolution, with fused kernels.
 internal sealed class ConvolutionBackwardBackward0 : Node
 {
     SavedTensor _grad, _input, _weight;

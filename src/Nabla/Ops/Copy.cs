@@ -5,31 +5,25 @@ namespace Nabla.Ops;
 /// <summary>The copy family: clone, dtype conversion and device transfer, each recorded for autograd.</summary>
 internal static class Copy
 {
+    // clone: the identity. A dtype or device conversion: the gradient moved back to the input's device (args); the
+    // engine casts it back to the input's dtype.
+    static readonly Rule CloneRule = Rule.Unary("CloneBackward0", Needs.None, static (g, s) => g);
+    static readonly Rule ToCopyRule = Rule.Unary("ToCopyBackward0", Needs.None, static (g, s) => g.to((Device)s.Args!));
+
     /// <summary>A copy with its own storage on the same device (recorded as <c>CloneBackward0</c>).</summary>
     public static Tensor Clone(Tensor self)
     {
         var result = Tensor.EmptyLike(self, self._dtype, self._shape);
         Raw.CopyInto(result, self);
-        if (History.ShouldRecord(self))
-        {
-            var node = new CloneBackward0();
-            node.SetNextEdges(self);
-            History.Set(result, node);
-        }
-        return result;
+        return CloneRule.Record(result, self);
     }
 
     /// <summary><paramref name="self"/> converted to <paramref name="dtype"/> (recorded as <c>ToCopyBackward0</c> for float results).</summary>
     public static Tensor ToDType(Tensor self, ScalarType dtype)
     {
         var result = Raw.ToDType(self, dtype);
-        if (History.ShouldRecord(self) && dtype.IsFloatingPoint())
-        {
-            var node = new ToCopyBackward0(self._dtype, self.device);
-            node.SetNextEdges(self);
-            History.Set(result, node);
-        }
-        return result;
+        if (!dtype.IsFloatingPoint()) return result;
+        return ToCopyRule.Record(result, self, args: self.device);
     }
 
     /// <summary>
@@ -42,13 +36,7 @@ internal static class Copy
         if (ReferenceEquals(target, self.Backend) && !copy) return self;
         var result = Tensor.EmptyOn(target, self._dtype, self._shape);
         Transfer(result, self);
-        if (History.ShouldRecord(self))
-        {
-            var node = new ToCopyBackward0(self._dtype, self.device);
-            node.SetNextEdges(self);
-            History.Set(result, node);
-        }
-        return result;
+        return ToCopyRule.Record(result, self, args: self.device);
     }
 
     /// <summary>Copies the elements of <paramref name="src"/> into <paramref name="dst"/> (same shape and dtype) across devices.</summary>
@@ -74,28 +62,4 @@ internal static class Copy
         src.Backend.CopyToHost<T>(src.Raw, host);
         dst.Backend.CopyFromHost<T>(dst.Raw, host);
     }
-}
-
-/// <summary>Backward of clone/contiguous: the identity.</summary>
-internal sealed class CloneBackward0 : Node
-{
-    public override string name() => "CloneBackward0";
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { g[0] };
-}
-
-/// <summary>Backward of a dtype or device conversion: the gradient converted back.</summary>
-internal sealed class ToCopyBackward0 : Node
-{
-    readonly ScalarType _selfType;
-    readonly Device _selfDevice;
-
-    public ToCopyBackward0(ScalarType selfType, Device selfDevice)
-    {
-        _selfType = selfType;
-        _selfDevice = selfDevice;
-    }
-
-    public override string name() => "ToCopyBackward0";
-
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { g[0]!.to(_selfDevice).to(_selfType) };
 }

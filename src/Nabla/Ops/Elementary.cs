@@ -6,6 +6,26 @@ namespace Nabla.Ops;
 /// <summary>where, maximum, minimum: selections whose gradients are masks.</summary>
 internal static class Elementary
 {
+    // where: the gradient masked into each branch (the condition rides along as the rule's args).
+    static readonly Rule WhereRule = Rule.Binary("WhereBackward0",
+        Needs.None, static (g, s) => torch.where((Tensor)s.Args!, g, torch.zeros_like(g)),
+        Needs.None, static (g, s) => torch.where((Tensor)s.Args!, torch.zeros_like(g), g));
+
+    // maximum/minimum: the winner gets the gradient; a tie gives half to each.
+    static readonly Rule MaximumRule = Rule.Binary("MaximumBackward0",
+        Needs.Self | Needs.Other, static (g, s) => g * Share(g, s, max: true),
+        Needs.Self | Needs.Other, static (g, s) => g * (1 - Share(g, s, max: true)));
+    static readonly Rule MinimumRule = Rule.Binary("MinimumBackward0",
+        Needs.Self | Needs.Other, static (g, s) => g * Share(g, s, max: false),
+        Needs.Self | Needs.Other, static (g, s) => g * (1 - Share(g, s, max: false)));
+
+    /// <summary>The first input's share of the gradient: 1 where it wins, 0.5 at a tie, 0 where it loses.</summary>
+    static Tensor Share(Tensor g, RuleNode s, bool max)
+    {
+        var a = s.Self; var b = s.Other;
+        return (max ? a > b : a < b).to(g.dtype) + (a == b).to(g.dtype) * 0.5;
+    }
+
     public static Tensor Where(Tensor condition, Tensor x, Tensor y)
     {
         if (condition._dtype != ScalarType.Bool)
@@ -15,13 +35,7 @@ internal static class Elementary
         Raw.CheckSameDevice(condition, x, y);
         var result = Tensor.EmptyLike(x, dtype, shape);
         if (result._numel > 0) x.Backend.Where(result.Raw, condition.Raw, Raw.Cast(x, dtype).Raw, Raw.Cast(y, dtype).Raw);
-        if (History.ShouldRecord(x, y))
-        {
-            var node = new WhereBackward0(condition, x, y);
-            node.SetNextEdges(x, y);
-            History.Set(result, node);
-        }
-        return result;
+        return WhereRule.Record(result, x, y, args: condition);
     }
 
     public static Tensor Maximum(Tensor a, Tensor b) => MaxMin(a, b, true);
@@ -32,63 +46,6 @@ internal static class Elementary
     {
         var dtype = Raw.ResultType(a, b);
         var result = Raw.Binary(max ? BinaryOp.Max : BinaryOp.Min, a, b, dtype);
-        if (History.ShouldRecord(a, b))
-        {
-            var node = new MaxMinBackward(a, b, max);
-            node.SetNextEdges(a, b);
-            History.Set(result, node);
-        }
-        return result;
+        return (max ? MaximumRule : MinimumRule).Record(result, a, b);
     }
-}
-
-/// <summary>Backward of where: the gradient masked into each branch.</summary>
-internal sealed class WhereBackward0 : Node
-{
-    readonly Tensor _condition;
-    readonly long[] _xShape, _yShape;
-    readonly ScalarType _xType, _yType;
-    public WhereBackward0(Tensor condition, Tensor x, Tensor y)
-    {
-        _condition = condition; _xShape = x._shape; _yShape = y._shape; _xType = x._dtype; _yType = y._dtype;
-    }
-    public override string name() => "WhereBackward0";
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var grad = g[0]!;
-        var zero = torch.zeros_like(grad);
-        return new[]
-        {
-            NeedsInputGrad(0) ? Reduce.HandleBroadcast(torch.where(_condition, grad, zero), _xShape, _xType) : null,
-            NeedsInputGrad(1) ? Reduce.HandleBroadcast(torch.where(_condition, zero, grad), _yShape, _yType) : null,
-        };
-    }
-}
-
-/// <summary>Backward of maximum/minimum: the winner gets the gradient; a tie gives half to each.</summary>
-internal sealed class MaxMinBackward : Node
-{
-    SavedTensor _self, _other;
-    readonly bool _max;
-    readonly long[] _selfShape, _otherShape;
-    readonly ScalarType _selfType, _otherType;
-    public MaxMinBackward(Tensor self, Tensor other, bool max)
-    {
-        _self = new SavedTensor(self); _other = new SavedTensor(other); _max = max;
-        _selfShape = self._shape; _otherShape = other._shape; _selfType = self._dtype; _otherType = other._dtype;
-    }
-    public override string name() => _max ? "MaximumBackward0" : "MinimumBackward0";
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var grad = g[0]!;
-        var a = _self.Unpack(this); var b = _other.Unpack(this);
-        var win = (_max ? a > b : a < b).to(grad.dtype);
-        var tie = (a == b).to(grad.dtype) * 0.5;
-        return new[]
-        {
-            NeedsInputGrad(0) ? Reduce.HandleBroadcast(grad * (win + tie), _selfShape, _selfType) : null,
-            NeedsInputGrad(1) ? Reduce.HandleBroadcast(grad * (1 - win - tie), _otherShape, _otherType) : null,
-        };
-    }
-    protected internal override void ReleaseVariables() { _self.Release(); _other.Release(); }
 }

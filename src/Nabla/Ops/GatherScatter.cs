@@ -171,6 +171,7 @@ internal static class GatherScatter
 }
 
 /// <summary>Backward of gather: the gradient scatter-added into zeros of self's shape.</summary>
+// Kept as a Node: saves an index list for double backward.
 internal sealed class GatherBackward0 : Node
 {
     readonly long[] _selfShape;
@@ -192,6 +193,7 @@ internal sealed class GatherBackward0 : Node
 }
 
 /// <summary>Backward of scatter/scatter_add: self keeps the gradient (zeroed where overwritten); src gathers it.</summary>
+// Kept as a Node: saves an index list for double backward.
 internal sealed class ScatterBackward : Node
 {
     readonly string _name;
@@ -237,6 +239,7 @@ internal sealed class ScatterBackward : Node
 }
 
 /// <summary>Backward of index_select: the gradient's slices added back at their indices (index_add into zeros).</summary>
+// Kept as a Node: saves an index list for double backward.
 internal sealed class IndexSelectBackward0 : Node
 {
     readonly long[] _selfShape;
@@ -268,17 +271,16 @@ internal sealed class IndexSelectBackward0 : Node
 }
 
 /// <summary>Backward of masked_fill: zero where filled; a tensor value receives the sum of those gradients.</summary>
+// Kept as a Node: holds a mask that is no input edge, and the node name depends on the value's kind.
 internal sealed class MaskedFillBackward : Node
 {
     readonly Tensor _mask;
     readonly bool _hasValue;
-    readonly ScalarType _valueType;
 
     public MaskedFillBackward(Tensor self, Tensor mask, Tensor? value)
     {
         _mask = mask._dtype == ScalarType.Bool ? mask : mask.ne(0);
         _hasValue = value is not null;
-        _valueType = value?._dtype ?? self._dtype;
     }
 
     public override string name() => _hasValue ? "MaskedFillBackward1" : "MaskedFillBackward0";
@@ -289,7 +291,7 @@ internal sealed class MaskedFillBackward : Node
         var gradSelf = NeedsInputGrad(0) ? grad.masked_fill(_mask, 0.0) : null;
         if (!_hasValue) return new[] { gradSelf };
         Tensor? gradValue = null;
-        if (NeedsInputGrad(1)) gradValue = Reduce.CastGrad((grad * _mask.to(grad._dtype)).sum(), _valueType);
+        if (NeedsInputGrad(1)) gradValue = (grad * _mask.to(grad._dtype)).sum();
         return new[] { gradSelf, gradValue };
     }
 }

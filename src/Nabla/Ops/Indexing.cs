@@ -422,11 +422,12 @@ internal static class Indexing
         var stripped = valueShape[lead..];
         g = g.SumToSize(stripped);
         if (!ShapeUtil.SameShape(g._shape, valueShape)) g = g.reshape(valueShape);
-        return Reduce.CastGrad(g, valueDType);
+        return g;   // in the gradient's dtype: the engine casts it to the value's
     }
 }
 
 /// <summary>Backward of advanced indexing: the gradient scattered (summed over repeats) into zeros of the input's shape.</summary>
+// Kept as a Node: saves index lists for double backward.
 internal sealed class IndexBackward0 : Node
 {
     readonly long[] _selfShape;
@@ -443,6 +444,7 @@ internal sealed class IndexBackward0 : Node
 /// Backward of a write into a region (setitem, index_put_, index_put): the written region gets no gradient (unless
 /// accumulating), the value gets the region's gradient. Named as PyTorch names the node for that write.
 /// </summary>
+// Kept as a Node: saves an index region; its name depends on the write.
 internal sealed class WriteBackward : Node
 {
     readonly string _name;
@@ -468,6 +470,7 @@ internal sealed class WriteBackward : Node
 }
 
 /// <summary>Backward of <see cref="Indexing.ZeroRegion"/> (appears only in double backward): zero the region again.</summary>
+// Kept as a Node: saves an index region.
 internal sealed class ZeroRegionBackward : Node
 {
     readonly IndexRegion _region;

@@ -5,6 +5,26 @@ namespace Nabla.Ops;
 /// <summary>cat, stack, split/chunk/unbind (views sharing one node), repeat and flip.</summary>
 internal static class Joining
 {
+    // repeat: the gradient viewed as [r0, s0, r1, s1, ...] summed over the repeat dims (args: the repeats).
+    static readonly Rule RepeatRule = Rule.Unary("RepeatBackward0", Needs.None, static (g, s) =>
+    {
+        var repeats = (long[])s.Args!;
+        var selfShape = s.SelfShape;
+        int n = repeats.Length, lead = n - selfShape.Length;
+        var shape = new long[2 * n];
+        var dims = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            shape[2 * i] = repeats[i];
+            shape[2 * i + 1] = i < lead ? 1 : selfShape[i - lead];
+            dims[i] = 2 * i;
+        }
+        if (g._numel == 0) return torch.zeros(selfShape, g._dtype, device: g.device);
+        return g.reshape(shape).sum(dims).reshape(selfShape);
+    });
+    // flip: flip the gradient back (args: the wrapped dims).
+    static readonly Rule FlipRule = Rule.Unary("FlipBackward0", Needs.None, static (g, s) => g.flip((long[])s.Args!));
+
     /// <summary>A raw view of elements [start, start + length) along <paramref name="dim"/> (no autograd, no base).</summary>
     internal static Tensor NarrowRaw(Tensor t, int dim, long start, long length)
     {
@@ -244,13 +264,7 @@ internal static class Joining
             var dst = new Tensor(result._storage, interleavedShape, ShapeUtil.ContiguousStrides(interleavedShape), 0);
             Raw.CopyInto(dst, src);
         }
-        if (History.ShouldRecord(self))
-        {
-            var node = new RepeatBackward0(self, repeats);
-            node.SetNextEdges(self);
-            History.Set(result, node);
-        }
-        return result;
+        return RepeatRule.Record(result, self, args: (long[])repeats.Clone());
     }
 
     /// <summary>Reverses the order of elements along each of <paramref name="dims"/> (FlipBackward0).</summary>
@@ -276,21 +290,15 @@ internal static class Joining
         }
         var result = Tensor.EmptyLike(self, self._dtype, self._shape);
         if (result._numel > 0) Raw.CopyInto(result, new Tensor(self._storage, self._shape, strides, (int)offset));
-        if (History.ShouldRecord(self))
-        {
-            var node = new FlipBackward0(wrapped);
-            node.SetNextEdges(self);
-            History.Set(result, node);
-        }
-        return result;
+        return FlipRule.Record(result, self, args: System.Array.ConvertAll(wrapped, d => (long)d));
     }
 }
 
 /// <summary>Backward of cat: each input receives its slice of the gradient.</summary>
+// Kept as a Node: any number of inputs (a Rule has one to three).
 internal sealed class CatBackward0 : Node
 {
     readonly long[][] _shapes;
-    readonly ScalarType[] _types;
     readonly bool[] _skipped;
     readonly int _dim;
 
@@ -298,12 +306,10 @@ internal sealed class CatBackward0 : Node
     {
         _dim = dim;
         _shapes = new long[tensors.Length][];
-        _types = new ScalarType[tensors.Length];
         _skipped = new bool[tensors.Length];
         for (int i = 0; i < tensors.Length; i++)
         {
             _shapes[i] = tensors[i]._shape;
-            _types[i] = tensors[i]._dtype;
             _skipped[i] = !ReferenceEquals(tensors[i], reference) && tensors[i]._shape.Length == 1 && tensors[i]._shape[0] == 0;
         }
     }
@@ -319,11 +325,11 @@ internal sealed class CatBackward0 : Node
         {
             if (_skipped[i])
             {
-                if (NeedsInputGrad(i)) result[i] = torch.zeros(_shapes[i], grad._dtype);
+                if (NeedsInputGrad(i)) result[i] = torch.zeros(_shapes[i], grad._dtype, device: grad.device);
                 continue;
             }
             long size = _shapes[i][_dim];
-            if (NeedsInputGrad(i)) result[i] = Reduce.CastGrad(grad.narrow(_dim, offset, size), _types[i]);
+            if (NeedsInputGrad(i)) result[i] = grad.narrow(_dim, offset, size);
             offset += size;
         }
         return result;
@@ -331,6 +337,7 @@ internal sealed class CatBackward0 : Node
 }
 
 /// <summary>Backward of stack: input i receives the gradient's slice i along the new dim.</summary>
+// Kept as a Node: any number of inputs.
 internal sealed class StackBackward0 : Node
 {
     readonly ScalarType[] _types;
@@ -349,89 +356,50 @@ internal sealed class StackBackward0 : Node
     {
         var result = new Tensor?[_types.Length];
         for (int i = 0; i < result.Length; i++)
-            if (NeedsInputGrad(i)) result[i] = Reduce.CastGrad(g[0]!.select(_dim, i), _types[i]);
+            if (NeedsInputGrad(i)) result[i] = g[0]!.select(_dim, i);
         return result;
     }
 }
 
 /// <summary>Backward of split/chunk: the pieces' gradients (zeros for pieces that got none) concatenated.</summary>
+// Kept as a Node: multi-output.
 internal sealed class SplitBackward : Node
 {
     readonly string _name;
     readonly int _dim;
     readonly ScalarType _selfType;
+    readonly Device _device;
 
-    public SplitBackward(string name, Tensor self, int dim) { _name = name; _dim = dim; _selfType = self._dtype; }
+    public SplitBackward(string name, Tensor self, int dim) { _name = name; _dim = dim; _selfType = self._dtype; _device = self.device; }
 
     public override string name() => _name;
 
     protected internal override Tensor?[] Apply(Tensor?[] g)
     {
         var pieces = new Tensor[g.Length];
-        for (int i = 0; i < g.Length; i++) pieces[i] = g[i] ?? torch.zeros(OutputShapes[i], _selfType);
+        for (int i = 0; i < g.Length; i++) pieces[i] = g[i] ?? torch.zeros(OutputShapes[i], _selfType, device: _device);
         return new[] { torch.cat(pieces, _dim) };
     }
 }
 
 /// <summary>Backward of unbind: the slices' gradients (zeros where none) stacked.</summary>
+// Kept as a Node: multi-output.
 internal sealed class UnbindBackward0 : Node
 {
     readonly int _dim;
     readonly long[] _selfShape;
     readonly ScalarType _selfType;
+    readonly Device _device;
 
-    public UnbindBackward0(Tensor self, int dim) { _dim = dim; _selfShape = self._shape; _selfType = self._dtype; }
+    public UnbindBackward0(Tensor self, int dim) { _dim = dim; _selfShape = self._shape; _selfType = self._dtype; _device = self.device; }
 
     public override string name() => "UnbindBackward0";
 
     protected internal override Tensor?[] Apply(Tensor?[] g)
     {
-        if (g.Length == 0) return new[] { torch.zeros(_selfShape, _selfType) };
+        if (g.Length == 0) return new[] { torch.zeros(_selfShape, _selfType, device: _device) };
         var pieces = new Tensor[g.Length];
-        for (int i = 0; i < g.Length; i++) pieces[i] = g[i] ?? torch.zeros(OutputShapes[i], _selfType);
+        for (int i = 0; i < g.Length; i++) pieces[i] = g[i] ?? torch.zeros(OutputShapes[i], _selfType, device: _device);
         return new[] { torch.stack(pieces, _dim) };
     }
-}
-
-/// <summary>Backward of repeat: the gradient viewed as [r0, s0, r1, s1, ...] summed over the repeat dims.</summary>
-internal sealed class RepeatBackward0 : Node
-{
-    readonly long[] _selfShape;
-    readonly long[] _repeats;
-
-    public RepeatBackward0(Tensor self, long[] repeats) { _selfShape = self._shape; _repeats = (long[])repeats.Clone(); }
-
-    public override string name() => "RepeatBackward0";
-
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var grad = g[0]!;
-        int n = _repeats.Length, lead = n - _selfShape.Length;
-        var shape = new long[2 * n];
-        var dims = new long[n];
-        for (int i = 0; i < n; i++)
-        {
-            shape[2 * i] = _repeats[i];
-            shape[2 * i + 1] = i < lead ? 1 : _selfShape[i - lead];
-            dims[i] = 2 * i;
-        }
-        if (grad._numel == 0) return new[] { torch.zeros(_selfShape, grad._dtype) };
-        return new[] { grad.reshape(shape).sum(dims).reshape(_selfShape) };
-    }
-}
-
-/// <summary>Backward of flip: flip the gradient back.</summary>
-internal sealed class FlipBackward0 : Node
-{
-    readonly long[] _dims;
-
-    public FlipBackward0(int[] dims)
-    {
-        _dims = new long[dims.Length];
-        for (int i = 0; i < dims.Length; i++) _dims[i] = dims[i];
-    }
-
-    public override string name() => "FlipBackward0";
-
-    protected internal override Tensor?[] Apply(Tensor?[] g) => new[] { g[0]!.flip(_dims) };
 }

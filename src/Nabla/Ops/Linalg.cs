@@ -9,6 +9,33 @@ namespace Nabla.Ops;
 
 internal static class Linalg
 {
+    // The rules (Note [Derivative rules]); mm/addmm take their operands' layouts as args (Note [Matmul gradient layout]).
+    static readonly Rule MmRule = Rule.Binary("MmBackward0",
+        Needs.Other, static (g, s) => MatmulGrad.Mat1(g, s.Other, ((MatmulGrad.Layouts)s.Args!).Mat1ColumnMajor),
+        Needs.Self, static (g, s) => MatmulGrad.Mat2(g, s.Self, ((MatmulGrad.Layouts)s.Args!).Mat2ColumnMajor));
+    // addmm(input, mat1, mat2, beta = Scalar, alpha = Scalar2).
+    static readonly Rule AddmmRule = Rule.Ternary("AddmmBackward0",
+        Needs.None, static (g, s) => s.Scalar.Value == 1 ? g : g.mul(s.Scalar),
+        Needs.Third, static (g, s) =>
+        {
+            var r = MatmulGrad.Mat1(g, s.Third, ((MatmulGrad.Layouts)s.Args!).Mat1ColumnMajor);
+            return s.Scalar2.Value == 1 ? r : r.mul(s.Scalar2);
+        },
+        Needs.Other, static (g, s) =>
+        {
+            var r = MatmulGrad.Mat2(g, s.Other, ((MatmulGrad.Layouts)s.Args!).Mat2ColumnMajor);
+            return s.Scalar2.Value == 1 ? r : r.mul(s.Scalar2);
+        });
+    static readonly Rule BmmRule = Rule.Binary("BmmBackward0",
+        Needs.Other, static (g, s) => g.bmm(s.Other.transpose(1, 2)),
+        Needs.Self, static (g, s) => s.Self.transpose(1, 2).bmm(g));
+    static readonly Rule DotRule = Rule.Binary("DotBackward0",
+        Needs.Other, static (g, s) => g * s.Other,
+        Needs.Self, static (g, s) => g * s.Self);
+    static readonly Rule MvRule = Rule.Binary("MvBackward0",
+        Needs.Other, static (g, s) => g.unsqueeze(1).mm(s.Other.unsqueeze(0)),
+        Needs.Self, static (g, s) => s.Self.t().mv(g));
+
     static ScalarType CheckTypes(Tensor a, Tensor b, string op)
     {
         if (a._dtype != b._dtype)
@@ -36,13 +63,7 @@ internal static class Linalg
                 $"mat1 and mat2 shapes cannot be multiplied ({a._shape[0]}x{a._shape[1]} and {b._shape[0]}x{b._shape[1]})");
         CheckTypes(a, b, "addmm_impl_cpu_");
         var result = MmRaw(a, b);
-        if (History.ShouldRecord(a, b))
-        {
-            var node = new MmBackward0(a, b);
-            node.SetNextEdges(a, b);
-            History.Set(result, node);
-        }
-        return result;
+        return MmRule.Record(result, a, b, args: MatmulGrad.Layout(a, b));
     }
 
     /// <summary>beta * input + alpha * (a @ b) (AddmmBackward0).</summary>
@@ -63,13 +84,7 @@ internal static class Linalg
             var p = MmRaw(a, b);
             Raw.BinaryInto(BinaryOp.Add, c, c, Raw.BinaryScalar(BinaryOp.Mul, p, alpha, p._dtype));
         }
-        if (History.ShouldRecord(new[] { input, a, b }))
-        {
-            var node = new AddmmBackward0(input, a, b, beta, alpha);
-            node.SetNextEdges(new Tensor?[] { input, a, b });
-            History.Set(c, node);
-        }
-        return c;
+        return AddmmRule.Record(c, input, a, b, beta, alpha, MatmulGrad.Layout(a, b));
     }
 
     public static Tensor Bmm(Tensor a, Tensor b)
@@ -81,13 +96,7 @@ internal static class Linalg
                 $"Expected size for first two dimensions of batch2 tensor to be: [{a._shape[0]}, {a._shape[2]}] but got: [{b._shape[0]}, {b._shape[1]}].");
         CheckTypes(a, b, "bmm");
         var result = BmmRaw(a, b);
-        if (History.ShouldRecord(a, b))
-        {
-            var node = new BmmBackward0(a, b);
-            node.SetNextEdges(a, b);
-            History.Set(result, node);
-        }
-        return result;
+        return BmmRule.Record(result, a, b);
     }
 
     static Tensor BmmRaw(Tensor a, Tensor b)
@@ -108,13 +117,7 @@ internal static class Linalg
         Tensor result;
         using (torch.no_grad()) result = MmRaw(a.unsqueeze(0), b.unsqueeze(1)).reshape(System.Array.Empty<long>());
         result = new Tensor(result._storage, System.Array.Empty<long>(), System.Array.Empty<long>(), result._offset);
-        if (History.ShouldRecord(a, b))
-        {
-            var node = new DotBackward0(a, b);
-            node.SetNextEdges(a, b);
-            History.Set(result, node);
-        }
-        return result;
+        return DotRule.Record(result, a, b);
     }
 
     public static Tensor Mv(Tensor a, Tensor v)
@@ -127,13 +130,7 @@ internal static class Linalg
         Tensor result;
         using (torch.no_grad()) result = MmRaw(a, v.unsqueeze(1));
         result = new Tensor(result._storage, new[] { a._shape[0] }, new long[] { 1 }, 0);
-        if (History.ShouldRecord(a, v))
-        {
-            var node = new MvBackward0(a, v);
-            node.SetNextEdges(a, v);
-            History.Set(result, node);
-        }
-        return result;
+        return MvRule.Record(result, a, v);
     }
 
     /// <summary>torch.matmul: dot, mv, mm, or broadcast batched products, chosen by the operands' ranks.</summary>
@@ -192,6 +189,14 @@ internal static class Linalg
 // after TBackward0 the leaf receives a contiguous gradient it can adopt without a copy (Note [Stealing gradients]).
 internal static class MatmulGrad
 {
+    /// <summary>Whether each operand of a matrix product is column-major (the rule's args; four shared instances).</summary>
+    internal sealed record Layouts(bool Mat1ColumnMajor, bool Mat2ColumnMajor);
+
+    static readonly Layouts[] s_layouts = { new(false, false), new(false, true), new(true, false), new(true, true) };
+
+    /// <summary>The layouts of <paramref name="mat1"/> and <paramref name="mat2"/> (no allocation).</summary>
+    public static Layouts Layout(Tensor mat1, Tensor mat2) => s_layouts[(IsColumnMajor(mat1) ? 2 : 0) + (IsColumnMajor(mat2) ? 1 : 0)];
+
     public static bool IsColumnMajor(Tensor t) =>
         t._shape.Length == 2 && t._strides[0] == 1 && t._strides[1] == t._shape[0];
 
@@ -202,116 +207,4 @@ internal static class MatmulGrad
     /// <summary>d(mat2) = mat1^T @ grad, in mat2's layout.</summary>
     public static Tensor Mat2(Tensor grad, Tensor mat1, bool mat2ColumnMajor) =>
         mat2ColumnMajor ? grad.t().mm(mat1).t() : mat1.t().mm(grad);
-}
-
-/// <summary>Backward of mm: grad @ b.T and a.T @ grad.</summary>
-internal sealed class MmBackward0 : Node
-{
-    SavedTensor _self, _mat2;
-    readonly bool _selfColumnMajor, _mat2ColumnMajor;
-    public MmBackward0(Tensor self, Tensor mat2)
-    {
-        if (History.ShouldRecord(mat2)) _self = new SavedTensor(self);
-        if (History.ShouldRecord(self)) _mat2 = new SavedTensor(mat2);
-        _selfColumnMajor = MatmulGrad.IsColumnMajor(self);
-        _mat2ColumnMajor = MatmulGrad.IsColumnMajor(mat2);
-    }
-    public override string name() => "MmBackward0";
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var grad = g[0]!;
-        return new[]
-        {
-            NeedsInputGrad(0) ? MatmulGrad.Mat1(grad, _mat2.Unpack(this), _selfColumnMajor) : null,
-            NeedsInputGrad(1) ? MatmulGrad.Mat2(grad, _self.Unpack(this), _mat2ColumnMajor) : null,
-        };
-    }
-    protected internal override void ReleaseVariables() { _self.Release(); _mat2.Release(); }
-}
-
-/// <summary>Backward of addmm.</summary>
-internal sealed class AddmmBackward0 : Node
-{
-    SavedTensor _mat1, _mat2;
-    readonly long[] _selfShape;
-    readonly ScalarType _selfType;
-    readonly Scalar _beta, _alpha;
-    readonly bool _mat1ColumnMajor, _mat2ColumnMajor;
-    public AddmmBackward0(Tensor self, Tensor mat1, Tensor mat2, Scalar beta, Scalar alpha)
-    {
-        if (History.ShouldRecord(mat2)) _mat1 = new SavedTensor(mat1);
-        if (History.ShouldRecord(mat1)) _mat2 = new SavedTensor(mat2);
-        _selfShape = self._shape; _selfType = self._dtype; _beta = beta; _alpha = alpha;
-        _mat1ColumnMajor = MatmulGrad.IsColumnMajor(mat1);
-        _mat2ColumnMajor = MatmulGrad.IsColumnMajor(mat2);
-    }
-    public override string name() => "AddmmBackward0";
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var grad = g[0]!;
-        Tensor? gs = null, g1 = null, g2 = null;
-        if (NeedsInputGrad(0)) gs = Reduce.HandleBroadcast(_beta.Value == 1 ? grad : grad.mul(_beta), _selfShape, _selfType);
-        if (NeedsInputGrad(1)) { g1 = MatmulGrad.Mat1(grad, _mat2.Unpack(this), _mat1ColumnMajor); if (_alpha.Value != 1) g1 = g1.mul(_alpha); }
-        if (NeedsInputGrad(2)) { g2 = MatmulGrad.Mat2(grad, _mat1.Unpack(this), _mat2ColumnMajor); if (_alpha.Value != 1) g2 = g2.mul(_alpha); }
-        return new[] { gs, g1, g2 };
-    }
-    protected internal override void ReleaseVariables() { _mat1.Release(); _mat2.Release(); }
-}
-
-/// <summary>Backward of bmm.</summary>
-internal sealed class BmmBackward0 : Node
-{
-    SavedTensor _self, _mat2;
-    public BmmBackward0(Tensor self, Tensor mat2)
-    {
-        if (History.ShouldRecord(mat2)) _self = new SavedTensor(self);
-        if (History.ShouldRecord(self)) _mat2 = new SavedTensor(mat2);
-    }
-    public override string name() => "BmmBackward0";
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var grad = g[0]!;
-        return new[]
-        {
-            NeedsInputGrad(0) ? grad.bmm(_mat2.Unpack(this).transpose(1, 2)) : null,
-            NeedsInputGrad(1) ? _self.Unpack(this).transpose(1, 2).bmm(grad) : null,
-        };
-    }
-    protected internal override void ReleaseVariables() { _self.Release(); _mat2.Release(); }
-}
-
-/// <summary>Backward of dot.</summary>
-internal sealed class DotBackward0 : Node
-{
-    SavedTensor _self, _other;
-    public DotBackward0(Tensor self, Tensor other) { _self = new SavedTensor(self); _other = new SavedTensor(other); }
-    public override string name() => "DotBackward0";
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var grad = g[0]!;
-        return new[]
-        {
-            NeedsInputGrad(0) ? grad * _other.Unpack(this) : null,
-            NeedsInputGrad(1) ? grad * _self.Unpack(this) : null,
-        };
-    }
-    protected internal override void ReleaseVariables() { _self.Release(); _other.Release(); }
-}
-
-/// <summary>Backward of mv.</summary>
-internal sealed class MvBackward0 : Node
-{
-    SavedTensor _self, _vec;
-    public MvBackward0(Tensor self, Tensor vec) { _self = new SavedTensor(self); _vec = new SavedTensor(vec); }
-    public override string name() => "MvBackward0";
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var grad = g[0]!;
-        return new[]
-        {
-            NeedsInputGrad(0) ? grad.unsqueeze(1).mm(_vec.Unpack(this).unsqueeze(0)) : null,
-            NeedsInputGrad(1) ? _self.Unpack(this).t().mv(grad) : null,
-        };
-    }
-    protected internal override void ReleaseVariables() { _self.Release(); _vec.Release(); }
 }

@@ -1,5 +1,4 @@
 using Nabla.Autograd;
-using static Nabla.torch.nn;
 
 namespace Nabla.Ops;
 
@@ -8,27 +7,46 @@ namespace Nabla.Ops;
 // without recording (binary_cross_entropy and nll_loss, which validate the values they read, by backend primitives);
 // backward rules follow derivatives.yaml / FunctionsManual.cpp and use differentiable ops.
 
+/// <summary>
+/// How a loss reduces its per-element values, at the op level (ATen's at::Reduction). The public spelling is
+/// <c>torch.nn.Reduction</c> (NN/), which maps onto this one value for value; Ops does not depend on NN.
+/// </summary>
+internal enum LossReduction
+{
+    /// <summary>No reduction.</summary>
+    None = 0,
+    /// <summary>The (weighted) mean.</summary>
+    Mean = 1,
+    /// <summary>The sum.</summary>
+    Sum = 2,
+}
+
 internal static class Loss
 {
     /// <summary>Parses "none" / "mean" / "sum" as PyTorch's _Reduction.get_enum does.</summary>
-    public static Reduction ParseReduction(string reduction) => reduction switch
+    public static LossReduction ParseReduction(string reduction) => reduction switch
     {
-        "none" => Reduction.None,
-        "mean" => Reduction.Mean,
-        "sum" => Reduction.Sum,
+        "none" => LossReduction.None,
+        "mean" => LossReduction.Mean,
+        "sum" => LossReduction.Sum,
         _ => throw new ArgumentException($"{reduction} is not a valid value for reduction"),
     };
 
-    public static Tensor Reduce(Tensor loss, Reduction reduction) => reduction switch
+    public static Tensor Reduce(Tensor loss, LossReduction reduction) => reduction switch
     {
-        Reduction.Mean => loss.mean(),
-        Reduction.Sum => loss.sum(),
+        LossReduction.Mean => loss.mean(),
+        LossReduction.Sum => loss.sum(),
         _ => loss,
     };
 
     // ---- mse_loss ----------------------------------------------------------------------------------------------
 
-    public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction)
+    // norm * (x - y) * grad for the input, its negation for the target (norm, the rule's scalar: 2, or 2 / N for "mean").
+    static readonly Rule MseLossRule = Rule.Binary("MseLossBackward0",
+        Needs.Self | Needs.Other, static (g, s) => (s.Self - s.Other) * s.Scalar.Value * g,
+        Needs.Self | Needs.Other, static (g, s) => ((s.Self - s.Other) * s.Scalar.Value * g).neg());
+
+    public static Tensor MseLoss(Tensor input, Tensor target, LossReduction reduction)
     {
         var dtype = Raw.ResultType(input, target);
         if (!dtype.IsFloatingPoint())
@@ -39,18 +57,12 @@ internal static class Loss
             var d = input - target;
             result = Reduce(d * d, reduction);
         }
-        if (History.ShouldRecord(input, target))
-        {
-            var node = new MseLossBackward0(input, target, reduction);
-            node.SetNextEdges(input, target);
-            History.Set(result, node);
-        }
-        return result;
+        return MseLossRule.Record(result, input, target, reduction == LossReduction.Mean ? 2.0 / input._numel : 2.0);
     }
 
     // ---- binary_cross_entropy ----------------------------------------------------------------------------------
 
-    public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Tensor? weight, Reduction reduction)
+    public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Tensor? weight, LossReduction reduction)
     {
         if (target._dtype != input._dtype)
             throw new InvalidOperationException($"Found dtype {target._dtype.CppScalarName()} but expected {input._dtype.CppScalarName()}");
@@ -71,7 +83,7 @@ internal static class Loss
 
     // ---- binary_cross_entropy_with_logits ----------------------------------------------------------------------
 
-    public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Tensor? weight, Tensor? posWeight, Reduction reduction)
+    public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Tensor? weight, Tensor? posWeight, LossReduction reduction)
     {
         // PyTorch's formula runs in place ((1 - t).mul_(x), exp_() on a tensor of the input's dtype): an integer
         // input or target cannot hold the floating result.
@@ -115,7 +127,7 @@ internal static class Loss
     /// Negative log likelihood over class dim 1 (or 0 for a 1-D input). The loss is linear in the input, so it is
     /// computed as sum(coefficients * input) where coefficient[n, t_n, s] = -w[t_n]; backward is coefficients * grad.
     /// </summary>
-    public static Tensor NllLoss(Tensor input, Tensor target, Tensor? weight, Reduction reduction, long ignoreIndex)
+    public static Tensor NllLoss(Tensor input, Tensor target, Tensor? weight, LossReduction reduction, long ignoreIndex)
     {
         int rank = input._shape.Length;
         if (rank < 1) throw new ArgumentException($"Expected 1 or more dimensions (got {rank})");
@@ -145,10 +157,10 @@ internal static class Loss
         Raw.CheckSameDevice(input, target);
         if (weight is not null) Raw.CheckSameDevice(input, weight);
         bool record = History.ShouldRecord(input);
-        bool reduce = reduction != Reduction.None;
+        bool reduce = reduction != LossReduction.None;
         var result = Tensor.EmptyLike(input, input._dtype, reduce ? System.Array.Empty<long>() : outShape.ToArray());
         var c = record ? new Tensor(input.Backend, input._dtype, input._shape, zero: true) : null;
-        input.Backend.NllLoss(result.Raw, c?.Raw, input.Raw, target.Raw, weight?.Raw, reduce, reduction == Reduction.Mean, ignoreIndex);
+        input.Backend.NllLoss(result.Raw, c?.Raw, input.Raw, target.Raw, weight?.Raw, reduce, reduction == LossReduction.Mean, ignoreIndex);
         if (c is not null)
         {
             var node = new NllLossBackward(c, reduction, rank > 2 ? "NllLoss2DBackward0" : "NllLossBackward0");
@@ -159,43 +171,17 @@ internal static class Loss
     }
 }
 
-/// <summary>Backward of mse_loss: norm * (x - y) * grad for the input, its negation for the target.</summary>
-internal sealed class MseLossBackward0 : Node
-{
-    SavedTensor _self, _target;
-    readonly Reduction _reduction;
-    readonly long[] _targetShape;
-    readonly ScalarType _targetType;
-    public MseLossBackward0(Tensor self, Tensor target, Reduction reduction)
-    {
-        _self = new SavedTensor(self); _target = new SavedTensor(target); _reduction = reduction;
-        _targetShape = target._shape; _targetType = target._dtype;
-    }
-    public override string name() => "MseLossBackward0";
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var x = _self.Unpack(this);
-        double norm = _reduction == Reduction.Mean ? 2.0 / x._numel : 2.0;
-        var gradInput = (x - _target.Unpack(this)) * norm * g[0]!;
-        return new Tensor?[]
-        {
-            NeedsInputGrad(0) ? Ops.Reduce.HandleBroadcast(gradInput, x._shape, x._dtype) : null,
-            NeedsInputGrad(1) ? Ops.Reduce.HandleBroadcast(gradInput.neg(), _targetShape, _targetType) : null,
-        };
-    }
-    protected internal override void ReleaseVariables() { _self.Release(); _target.Release(); }
-}
-
 /// <summary>
 /// Backward of binary_cross_entropy: w (x - t) / max((1 - x) x, 1e-12) * grad for the input,
 /// w (log(1 - x) - log(x)) * grad for the target.
 /// </summary>
+// Kept as a Node: it saves an optional weight that is no input edge (a Rule saves only its inputs).
 internal sealed class BinaryCrossEntropyBackward0 : Node
 {
     SavedTensor _self, _target, _weight;
     readonly bool _hasWeight;
-    readonly Reduction _reduction;
-    public BinaryCrossEntropyBackward0(Tensor self, Tensor target, Tensor? weight, Reduction reduction)
+    readonly LossReduction _reduction;
+    public BinaryCrossEntropyBackward0(Tensor self, Tensor target, Tensor? weight, LossReduction reduction)
     {
         _self = new SavedTensor(self); _target = new SavedTensor(target); _reduction = reduction;
         if (weight is not null) { _weight = new SavedTensor(weight); _hasWeight = true; }
@@ -206,11 +192,11 @@ internal sealed class BinaryCrossEntropyBackward0 : Node
         var x = _self.Unpack(this);
         var t = _target.Unpack(this);
         var grad = g[0]!;
-        if (_reduction == Reduction.Mean) grad = grad / x._numel;
+        if (_reduction == LossReduction.Mean) grad = grad / x._numel;
         if (_hasWeight) grad = grad * _weight.Unpack(this);
         Tensor? gi = null, gt = null;
-        if (NeedsInputGrad(0)) gi = Ops.Reduce.HandleBroadcast(grad * (x - t) / ((1 - x) * x).clamp_min(1e-12), x._shape, x._dtype);
-        if (NeedsInputGrad(1)) gt = Ops.Reduce.HandleBroadcast(grad * ((1 - x).log() - x.log()), t._shape, t._dtype);
+        if (NeedsInputGrad(0)) gi = grad * (x - t) / ((1 - x) * x).clamp_min(1e-12);
+        if (NeedsInputGrad(1)) gt = grad * ((1 - x).log() - x.log());
         return new[] { gi, gt };
     }
     protected internal override void ReleaseVariables() { _self.Release(); _target.Release(); _weight.Release(); }
@@ -220,12 +206,13 @@ internal sealed class BinaryCrossEntropyBackward0 : Node
 /// Backward of binary_cross_entropy_with_logits: ((pw t + 1 - t) sigmoid(x) - pw t) * grad for the input
 /// (sigmoid(x) - t without pos_weight); logsigmoid(-x) - pw logsigmoid(x) (or -x) times grad for the target.
 /// </summary>
+// Kept as a Node: it saves optional weight and pos_weight tensors that are no input edges.
 internal sealed class BinaryCrossEntropyWithLogitsBackward0 : Node
 {
     SavedTensor _self, _target, _weight, _posWeight;
     readonly bool _hasWeight, _hasPosWeight;
-    readonly Reduction _reduction;
-    public BinaryCrossEntropyWithLogitsBackward0(Tensor self, Tensor target, Tensor? weight, Tensor? posWeight, Reduction reduction)
+    readonly LossReduction _reduction;
+    public BinaryCrossEntropyWithLogitsBackward0(Tensor self, Tensor target, Tensor? weight, Tensor? posWeight, LossReduction reduction)
     {
         _self = new SavedTensor(self); _target = new SavedTensor(target); _reduction = reduction;
         if (weight is not null) { _weight = new SavedTensor(weight); _hasWeight = true; }
@@ -238,7 +225,7 @@ internal sealed class BinaryCrossEntropyWithLogitsBackward0 : Node
         var t = _target.Unpack(this);
         var grad = g[0]!;
         if (_hasWeight) grad = grad * _weight.Unpack(this);
-        if (_reduction == Reduction.Mean) grad = grad / x._numel;
+        if (_reduction == LossReduction.Mean) grad = grad / x._numel;
         Tensor? gi = null, gt = null;
         if (NeedsInputGrad(0))
         {
@@ -249,7 +236,7 @@ internal sealed class BinaryCrossEntropyWithLogitsBackward0 : Node
                 d = (pt + 1 - t) * x.sigmoid() - pt;
             }
             else d = x.sigmoid() - t;
-            gi = Ops.Reduce.HandleBroadcast(d * grad, x._shape, x._dtype);
+            gi = d * grad;
         }
         if (NeedsInputGrad(1))
         {
@@ -260,7 +247,7 @@ internal sealed class BinaryCrossEntropyWithLogitsBackward0 : Node
                 d = LogSigmoid(x.neg()) - _posWeight.Unpack(this) * LogSigmoid(x);
             }
             else d = x.neg();
-            gt = Ops.Reduce.HandleBroadcast(d * grad, t._shape, t._dtype);
+            gt = d * grad;
         }
         return new[] { gi, gt };
     }
@@ -278,18 +265,19 @@ internal sealed class BinaryCrossEntropyWithLogitsBackward0 : Node
 /// Backward of nll_loss: the loss is linear in the input, so the gradient is the saved coefficient tensor
 /// (-w[t] at each target position, already divided by the total weight for "mean") times the incoming gradient.
 /// </summary>
+// Kept as a Node: it saves a coefficient tensor computed by the forward kernel, which no Rule slot holds.
 internal sealed class NllLossBackward : Node
 {
     Tensor? _coefficients;
-    readonly Reduction _reduction;
+    readonly LossReduction _reduction;
     readonly string _name;
-    public NllLossBackward(Tensor coefficients, Reduction reduction, string name) { _coefficients = coefficients; _reduction = reduction; _name = name; }
+    public NllLossBackward(Tensor coefficients, LossReduction reduction, string name) { _coefficients = coefficients; _reduction = reduction; _name = name; }
     public override string name() => _name;
     protected internal override Tensor?[] Apply(Tensor?[] g)
     {
         var c = _coefficients ?? throw new InvalidOperationException(SavedTensor.SecondBackwardMessage);
         var grad = g[0]!;
-        if (_reduction == Reduction.None && c._shape.Length >= 2) grad = grad.unsqueeze(1);
+        if (_reduction == LossReduction.None && c._shape.Length >= 2) grad = grad.unsqueeze(1);
         return new Tensor?[] { c * grad };
     }
     protected internal override void ReleaseVariables() => _coefficients = null;

@@ -123,6 +123,7 @@ internal static class MinMax
 /// Backward of max()/min()/amax/amin: the gradient is shared evenly by every element equal to the result
 /// (PyTorch's evenly_distribute_backward / scale_grad_by_count), NaN matching NaN.
 /// </summary>
+// Kept as a Node: saves the reduced values and a mask, name chosen per op.
 internal sealed class EvenlyDistributedBackward : Node
 {
     readonly string _name;
@@ -164,6 +165,7 @@ internal sealed class EvenlyDistributedBackward : Node
 }
 
 /// <summary>Backward of max(dim)/min(dim): the gradient scattered into zeros at the chosen indices.</summary>
+// Kept as a Node: saves the selected indices for double backward.
 internal sealed class IndexSelectingBackward : Node
 {
     readonly string _name;

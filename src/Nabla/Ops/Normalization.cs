@@ -102,6 +102,7 @@ internal static class Norm
 }
 
 /// <summary>Backward of batch_norm (see Note [Batch norm backward]).</summary>
+// Kept as a Node: three gradients from fused kernels and saved statistics.
 internal sealed class NativeBatchNormBackward0 : Node
 {
     SavedTensor _input, _weight, _runningMean, _runningVar;

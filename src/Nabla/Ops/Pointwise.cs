@@ -2,12 +2,11 @@ namespace Nabla.Ops;
 
 /// <summary>
 /// Elementwise composites of issue 12 (Note [Everyday ops as composites]): logaddexp, lerp, addcmul, addcdiv and the
-/// isnan / isinf / isfinite tests, with derivatives.yaml's formulas as differentiable tensor code.
+/// isnan / isinf / isfinite tests, with derivatives.yaml's formulas as differentiable tensor code (gradients at the
+/// broadcast shape: the engine sums them back to each input's shape).
 /// </summary>
 internal static class Pointwise
 {
-    static Tensor Sum(Tensor grad, Tensor like) => Reduce.HandleBroadcast(grad, like._shape, like._dtype);
-
     /// <summary>log(exp(a) + exp(b)), computed stably (LogaddexpBackward0).</summary>
     public static Tensor Logaddexp(Tensor a, Tensor b)
     {
@@ -26,8 +25,8 @@ internal static class Pointwise
             },
             () => new FnNode("LogaddexpBackward0", new[] { a, b }, (g, s) => new[]
             {
-                Sum(g / (1 + (s[1] - s[0]).exp()), s[0]),
-                Sum(g / (1 + (s[0] - s[1]).exp()), s[1]),
+                g / (1 + (s[1] - s[0]).exp()),
+                g / (1 + (s[0] - s[1]).exp()),
             }),
             a, b);
     }
@@ -52,8 +51,8 @@ internal static class Pointwise
             () => Math.Abs(weight) < 0.5 ? start + weight * (end - start) : end - (end - start) * (1 - weight),
             () => new FnNode("LerpBackward0", new[] { start, end }, (g, s) => new[]
             {
-                Sum(g * (1 - weight), s[0]),
-                Sum(g * weight, s[1]),
+                g * (1 - weight),
+                g * weight,
             }),
             start, end);
     }
@@ -71,9 +70,9 @@ internal static class Pointwise
             },
             () => new FnNode("LerpBackward1", new[] { start, end, weight }, (g, s) => new[]
             {
-                Sum(g * (1 - s[2]), s[0]),
-                Sum(g * s[2], s[1]),
-                Sum(g * (s[1] - s[0]), s[2]),
+                g * (1 - s[2]),
+                g * s[2],
+                g * (s[1] - s[0]),
             }),
             start, end, weight);
     }
@@ -81,7 +80,6 @@ internal static class Pointwise
     /// <summary>self + value * tensor1 * tensor2 (AddcmulBackward0).</summary>
     public static Tensor Addcmul(Tensor self, Tensor t1, Tensor t2, Scalar value)
     {
-        var (selfShape, selfType) = (self._shape, self._dtype);
         Raw.CheckSameDevice(self, t1, t2);
         return Structure.Composite(
             () =>
@@ -93,9 +91,9 @@ internal static class Pointwise
             },
             () => new FnNode("AddcmulBackward0", new[] { t1, t2 }, (g, s) => new[]
             {
-                Reduce.HandleBroadcast(g, selfShape, selfType),
-                Sum(g * s[1] * value, s[0]),
-                Sum(g * s[0] * value, s[1]),
+                g,
+                g * s[1] * value,
+                g * s[0] * value,
             }),
             self, t1, t2);
     }
@@ -108,15 +106,14 @@ internal static class Pointwise
                 "Integer division with addcdiv is no longer supported, and in a future release addcdiv will perform a true division of tensor1 and tensor2. " +
                 "The historic addcdiv behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for integer inputs " +
                 "and as (input + value * tensor1 / tensor2) for float inputs. The future addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), for all dtypes.");
-        var (selfShape, selfType) = (self._shape, self._dtype);
         Raw.CheckSameDevice(self, t1, t2);
         return Structure.Composite(
             () => self + t1 / t2 * value,
             () => new FnNode("AddcdivBackward0", new[] { t1, t2 }, (g, s) => new[]
             {
-                Reduce.HandleBroadcast(g, selfShape, selfType),
-                Sum(g * value / s[1], s[0]),
-                Sum(-g * value * s[0] / (s[1] * s[1]), s[1]),
+                g,
+                g * value / s[1],
+                -g * value * s[0] / (s[1] * s[1]),
             }),
             self, t1, t2);
     }

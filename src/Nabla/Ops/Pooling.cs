@@ -237,6 +237,7 @@ internal static class Pool
 }
 
 /// <summary>Backward of max_pool2d: scatter the gradient to the argmax positions.</summary>
+// Kept as a Node: saves the argmax indices for double backward.
 internal sealed class MaxPool2DWithIndicesBackward0 : Node
 {
     SavedTensor _self, _indices;
@@ -260,6 +261,7 @@ internal sealed class MaxPool2DWithIndicesBackward0 : Node
 }
 
 /// <summary>Backward of max pooling's backward: gather at the argmax positions.</summary>
+// Kept as a Node: saves the argmax indices.
 internal sealed class MaxPool2DWithIndicesBackwardBackward0(Tensor indices) : Node
 {
     public override string name() => "MaxPool2DWithIndicesBackwardBackward0";
@@ -269,6 +271,7 @@ internal sealed class MaxPool2DWithIndicesBackwardBackward0(Tensor indices) : No
 }
 
 /// <summary>Backward of the argmax gather (named <c>GatherBackward0</c> as PyTorch's gather): scatter back.</summary>
+// Kept as a Node: saves the argmax indices.
 internal sealed class MaxPoolGatherBackward(Tensor indices, long[] inputShape, long[] flatShape) : Node
 {
     public override string name() => "GatherBackward0";
@@ -278,6 +281,7 @@ internal sealed class MaxPoolGatherBackward(Tensor indices, long[] inputShape, l
 }
 
 /// <summary>Backward of avg_pool2d: spread the gradient over each window.</summary>
+// Kept as a Node: pooling backward kernel with its own double-backward node.
 internal sealed class AvgPool2DBackward0 : Node
 {
     SavedTensor _self;
@@ -302,6 +306,7 @@ internal sealed class AvgPool2DBackward0 : Node
 }
 
 /// <summary>Backward of adaptive_avg_pool2d: spread the gradient over each window.</summary>
+// Kept as a Node: pooling backward kernel with its own double-backward node.
 internal sealed class AdaptiveAvgPool2DBackward0 : Node
 {
     SavedTensor _self;
@@ -327,6 +332,7 @@ internal sealed class AdaptiveAvgPool2DBackward0 : Node
 /// Backward of an average-pooling backward (edges [grad_output, self]): the pooling forward applied to the incoming
 /// gradient; zero for self.
 /// </summary>
+// Kept as a Node: a closure over the forward pool.
 internal sealed class PoolBackwardBackward(string nodeName, Func<Tensor, Tensor> pool) : Node
 {
     public override string name() => nodeName;

@@ -35,10 +35,7 @@ internal static class Raw
     /// <summary>
     /// PyTorch's device check for ops over several tensors (<c>Expected all tensors to be on the same device ...</c>).
     /// </summary>
-    public static void CheckSameDevice(Tensor a, Tensor b)
-    {
-        if (!ReferenceEquals(a._storage.Backend, b._storage.Backend)) throw DeviceMismatch(a._storage.Device, b._storage.Device);
-    }
+    public static void CheckSameDevice(Tensor a, Tensor b) => Tensor.CheckSameDevice(a, b);
 
     /// <summary>The device check of <see cref="CheckSameDevice(Tensor, Tensor)"/> for three tensors.</summary>
     public static void CheckSameDevice(Tensor a, Tensor b, Tensor c)
@@ -67,8 +64,7 @@ internal static class Raw
     }
 
     /// <summary>PyTorch's error for operands on different devices.</summary>
-    public static InvalidOperationException DeviceMismatch(Device a, Device b) =>
-        new($"Expected all tensors to be on the same device, but found at least two devices, {a} and {b}!");
+    public static InvalidOperationException DeviceMismatch(Device a, Device b) => Tensor.DeviceMismatch(a, b);
 
     public static Tensor Cast(Tensor t, ScalarType dtype) => t._dtype == dtype ? t : ToDType(t, dtype);
 
@@ -76,6 +72,15 @@ internal static class Raw
     public static Tensor ToDType(Tensor t, ScalarType dtype)
     {
         var result = Tensor.EmptyOn(t.Backend, dtype, t._shape);
+        t.Backend.Copy(result.Raw, t.Raw);
+        return result;
+    }
+
+    /// <summary>Contiguous data without recording (for kernels): <paramref name="t"/> itself when already contiguous.</summary>
+    public static Tensor Contiguous(Tensor t)
+    {
+        if (t.is_contiguous()) return t;
+        var result = Tensor.EmptyLike(t, t._dtype, t._shape);
         t.Backend.Copy(result.Raw, t.Raw);
         return result;
     }
@@ -114,6 +119,9 @@ internal static class Raw
     /// <summary>Writes a (op) b into <paramref name="dst"/> (any strides; a and b broadcast to it, same dtype as dst).</summary>
     public static void BinaryInto(BinaryOp kind, Tensor dst, Tensor a, Tensor b)
     {
+        // A 0-d CPU operand (a wrapped scalar, as in t.div_(2)) joins an in-place op on any device (AlignDevices).
+        if (b._shape.Length == 0 && b._storage.Device.type == DeviceType.CPU && !ReferenceEquals(b._storage.Backend, dst._storage.Backend))
+            b = OnDevice(b, dst._storage.Backend);
         CheckSameDevice(dst, a, b);
         if (dst._numel > 0) dst.Backend.Binary(kind, dst.Raw, a.Raw, b.Raw);
     }

@@ -5,6 +5,20 @@ namespace Nabla.Ops;
 
 internal static class Reductions
 {
+    // sum and mean: the (scaled, s.Scalar) gradient expanded back to the input's shape.
+    static readonly Rule SumAllRule = Rule.Unary("SumBackward0", Needs.None, ExpandBack);
+    static readonly Rule SumDimRule = Rule.Unary("SumBackward1", Needs.None, ExpandBack);
+    static readonly Rule MeanAllRule = Rule.Unary("MeanBackward0", Needs.None, ExpandBack);
+    static readonly Rule MeanDimRule = Rule.Unary("MeanBackward1", Needs.None, ExpandBack);
+
+    static Tensor ExpandBack(Tensor g, RuleNode s)
+    {
+        // Expand first, then scale: over an empty dim the scale is inf and must meet no elements (as PyTorch).
+        var a = (ReduceArgs)s.Args!;
+        var grad = Unsqueeze(g, a.Mask, a.KeepDim).expand(s.SelfShape);
+        return s.Scalar.Value == 1.0 ? grad : grad.mul(s.Scalar);
+    }
+
     /// <summary>Wraps and sorts reduction dims; an empty list means all dims.</summary>
     public static bool[] DimMask(long[]? dims, int rank)
     {
@@ -61,13 +75,8 @@ internal static class Reductions
         bool all = dims is null;
         var mask = DimMask(dims, x._shape.Length);
         var result = SumRaw(x, mask, keepdim, SumType(x._dtype, dtype));
-        if (History.ShouldRecord(x) && result._dtype.IsFloatingPoint())
-        {
-            var node = new SumBackward(x._shape, x._dtype, mask, keepdim, all ? "SumBackward0" : "SumBackward1", 1.0);
-            node.SetNextEdges(x);
-            History.Set(result, node);
-        }
-        return result;
+        if (!result._dtype.IsFloatingPoint()) return result;
+        return (all ? SumAllRule : SumDimRule).Record(result, x, 1.0, args: new ReduceArgs(mask, keepdim));
     }
 
     public static Tensor Mean(Tensor x, long[]? dims, bool keepdim, ScalarType? dtype)
@@ -82,13 +91,7 @@ internal static class Reductions
         for (int i = 0; i < mask.Length; i++) if (mask[i]) count *= x._shape[i];
         var sum = SumRaw(x, mask, keepdim, outType);
         var result = Raw.BinaryScalar(BinaryOp.Div, sum, (double)count, outType);
-        if (History.ShouldRecord(x))
-        {
-            var node = new SumBackward(x._shape, x._dtype, mask, keepdim, all ? "MeanBackward0" : "MeanBackward1", 1.0 / count);
-            node.SetNextEdges(x);
-            History.Set(result, node);
-        }
-        return result;
+        return (all ? MeanAllRule : MeanDimRule).Record(result, x, 1.0 / count, args: new ReduceArgs(mask, keepdim));
     }
 
     /// <summary>Re-inserts reduced dims of size 1 so a reduced gradient broadcasts against the input.</summary>
@@ -101,28 +104,5 @@ internal static class Reductions
     }
 }
 
-/// <summary>Backward of sum and mean: expand the (scaled) gradient back to the input's shape.</summary>
-internal sealed class SumBackward : Node
-{
-    readonly long[] _selfShape;
-    readonly ScalarType _selfType;
-    readonly bool[] _mask;
-    readonly bool _keepdim;
-    readonly string _name;
-    readonly double _scale;
-
-    public SumBackward(long[] selfShape, ScalarType selfType, bool[] mask, bool keepdim, string name, double scale)
-    {
-        _selfShape = selfShape; _selfType = selfType; _mask = mask; _keepdim = keepdim; _name = name; _scale = scale;
-    }
-
-    public override string name() => _name;
-
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        // Expand first, then scale: over an empty dim the scale is inf and must meet no elements (as PyTorch).
-        var grad = Reductions.Unsqueeze(g[0]!, _mask, _keepdim).expand(_selfShape);
-        if (_scale != 1.0) grad = grad.mul(_scale);
-        return new[] { Reduce.CastGrad(grad, _selfType) };
-    }
-}
+/// <summary>The reduced dims (a mask over the input's dims) and keepdim: the args of a reduction's rule.</summary>
+internal sealed record ReduceArgs(bool[] Mask, bool KeepDim);

@@ -8,6 +8,21 @@ namespace Nabla.Ops;
 /// </summary>
 internal static class Softmax
 {
+    // softmax: y * (g - sum(g * y)); log_softmax: g - exp(y) * sum(g); both from the saved output (dim: the scalar),
+    // so differentiating again goes through the forward node.
+    static readonly Rule SoftmaxRule = Rule.Unary("SoftmaxBackward0", Needs.Result, static (g, s) =>
+    {
+        var y = s.Result;
+        if (y._shape.Length == 0) return g - g * y;
+        return y * (g - (g * y).sum((long)s.Scalar.Value, keepdim: true));
+    });
+    static readonly Rule LogSoftmaxRule = Rule.Unary("LogSoftmaxBackward0", Needs.Result, static (g, s) =>
+    {
+        var y = s.Result;
+        if (y._shape.Length == 0) return g - y.exp() * g;
+        return g - y.exp() * g.sum((long)s.Scalar.Value, keepdim: true);
+    });
+
     /// <summary>softmax or log_softmax along <paramref name="dim"/> (SoftmaxBackward0 / LogSoftmaxBackward0).</summary>
     public static Tensor Forward(Tensor x, long dim, ScalarType? dtype, bool log)
     {
@@ -21,41 +36,6 @@ internal static class Softmax
         }
         var result = Tensor.EmptyLike(input, input._dtype, input._shape);
         input.Backend.Softmax(result.Raw, input.Raw, rank == 0 ? 0 : d, log);
-        if (History.ShouldRecord(input))
-        {
-            var node = new SoftmaxBackward(log, result, rank == 0 ? 0 : d);
-            node.SetNextEdges(input);
-            History.Set(result, node);
-        }
-        return result;
+        return (log ? LogSoftmaxRule : SoftmaxRule).Record(result, input, rank == 0 ? 0 : d);
     }
-}
-
-/// <summary>
-/// Backward of softmax: y * (g - sum(g * y)); of log_softmax: g - exp(y) * sum(g). Both from the saved output, so
-/// differentiating again goes through the forward node.
-/// </summary>
-internal sealed class SoftmaxBackward : Node
-{
-    readonly bool _log;
-    SavedTensor _result;
-    readonly int _dim;
-
-    public SoftmaxBackward(bool log, Tensor result, int dim)
-    {
-        _log = log; _result = new SavedTensor(result, isOutput: true); _dim = dim;
-    }
-
-    public override string name() => _log ? "LogSoftmaxBackward0" : "SoftmaxBackward0";
-
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var grad = g[0]!;
-        var y = _result.Unpack(this);
-        if (y._shape.Length == 0) return new[] { _log ? grad - y.exp() * grad : grad - grad * y };
-        if (_log) return new[] { grad - y.exp() * grad.sum(_dim, keepdim: true) };
-        return new[] { y * (grad - (grad * y).sum(_dim, keepdim: true)) };
-    }
-
-    protected internal override void ReleaseVariables() => _result.Release();
 }

@@ -3,9 +3,101 @@ using Nabla.Backends;
 
 namespace Nabla.Ops;
 
-/// <summary>prod, var, std, logsumexp, norm and cumsum (rows per Note [Row layout for reductions]).</summary>
+/// <summary>prod, var, std, logsumexp, norm and cumsum (the data layout is the backend's, Note [Row layout for reductions]).</summary>
 internal static class Statistics
 {
+    // The rules (Note [Derivative rules]); a reduction's args are its ReduceArgs(mask, keepdim).
+    static readonly Rule ProdAllRule = Rule.Unary("ProdBackward0", Needs.Self | Needs.Result, ProdGrad);
+    static readonly Rule ProdDimRule = Rule.Unary("ProdBackward1", Needs.Self | Needs.Result, ProdGrad);
+    static readonly Rule VarRule = Rule.Unary("VarBackward0", Needs.Self, static (g, s) => VarStdGrad(g, s, std: false));
+    static readonly Rule StdRule = Rule.Unary("StdBackward0", Needs.Self | Needs.Result, static (g, s) => VarStdGrad(g, s, std: true));
+    static readonly Rule LogsumexpRule = Rule.Unary("LogsumexpBackward0", Needs.Self | Needs.Result,
+        static (g, s) => Expand(g, s) * (s.Self - Expand(s.Result, s)).exp());
+    static readonly Rule NormRule = Rule.Unary("NormBackward1", Needs.Self | Needs.Result, NormGrad);
+    // cumsum: the reversed cumulative sum of the gradient along the dim (the rule's scalar).
+    static readonly Rule CumsumRule = Rule.Unary("CumsumBackward0", Needs.None, static (g, s) =>
+    {
+        long dim = (long)s.Scalar.Value;
+        if (s.SelfShape.Length == 0 || g._shape[dim] == 0) return g;
+        return g.flip(dim).cumsum(dim).flip(dim);
+    });
+
+    /// <summary>A reduced tensor (gradient or result) with the reduced dims re-inserted, broadcastable to the input.</summary>
+    static Tensor Expand(Tensor t, RuleNode s)
+    {
+        var a = (ReduceArgs)s.Args!;
+        return Reductions.Unsqueeze(t, a.Mask, a.KeepDim);
+    }
+
+    /// <summary>
+    /// Backward of prod (PyTorch's prod_backward): grad * result / x when the slice has no zero; with zeros, the
+    /// product of the other elements (nonzero only at the single zero of a slice). Written with differentiable ops;
+    /// Note [prod double backward]: for slices that contain a zero the second derivative is not exact (PyTorch goes
+    /// through cumprod there); zero-free inputs differentiate exactly to any order.
+    /// </summary>
+    static Tensor ProdGrad(Tensor g, RuleNode s)
+    {
+        var x = s.Self;
+        var mask = ((ReduceArgs)s.Args!).Mask;
+        var grad = Expand(g, s);
+        if (x._shape.Length == 0) return grad;
+        var result = Expand(s.Result, s);
+        var isZero = x == 0.0;
+        var dims = Dims(mask);
+        // Whether a slice holds a zero is data; on meta (no data) the general form below runs, as PyTorch's
+        // prod_backward does for meta and tensor subclasses: same shapes and dtypes.
+        bool anyZero = true;
+        if (!x.is_meta)
+            using (torch.no_grad()) anyZero = isZero.any().item<bool>();
+        if (!anyZero) return grad * (result / x);
+        var safe = x.masked_fill(isZero, 1.0);
+        var othersProduct = dims.Length == 1 && mask.Length > 1 ? safe.prod(dims[0], keepdim: true) : safe.prod();
+        var zeroCount = isZero.to(ScalarType.Int64).sum(dims, keepdim: true);
+        var noZero = (zeroCount == 0L).expand(x._shape);
+        var singleZeroHere = (zeroCount == 1L) & isZero;
+        var atZero = torch.where(singleZeroHere, othersProduct.expand(x._shape), torch.zeros_like(x));
+        return grad * torch.where(noZero, result / safe, atZero);
+    }
+
+    /// <summary>Backward of var/std: (2 / (N - correction)) * grad * (x - mean), divided by 2 * std for std (divisor: the scalar).</summary>
+    static Tensor VarStdGrad(Tensor g, RuleNode s, bool std)
+    {
+        var x = s.Self;
+        var grad = Expand(g, s);
+        if (std)
+        {
+            var result = Expand(s.Result, s);
+            grad = (grad / (result * 2)).masked_fill(result == 0.0, 0.0);
+        }
+        var dims = Dims(((ReduceArgs)s.Args!).Mask);
+        var centered = dims.Length == 0 ? x - x : x - x.mean(dims, keepdim: true);
+        return grad * (2.0 / s.Scalar.Value) * centered;
+    }
+
+    /// <summary>Backward of the p-norm (PyTorch's norm_backward; p: the scalar), 0 wherever the norm is 0.</summary>
+    static Tensor NormGrad(Tensor g, RuleNode s)
+    {
+        double p = s.Scalar.Value;
+        var x = s.Self;
+        var grad = Expand(g, s);
+        var norm = Expand(s.Result, s);
+        if (p == 0) return torch.zeros_like(x);
+        if (p == 1) return x.sign() * grad;
+        if (p == 2) return (x * (grad / norm)).masked_fill(norm == 0.0, 0.0);
+        if (double.IsInfinity(p))
+        {
+            var normNoGrad = norm.detach();
+            var hits = (x.abs() == normNoGrad).to(x._dtype);
+            var dims = Dims(((ReduceArgs)s.Args!).Mask);
+            var count = dims.Length == 0 ? hits : hits.sum(dims, keepdim: true);
+            return x.sign() * hits * (grad / count);
+        }
+        // d/dx (sum |x|^p)^(1/p) = sign(x) |x|^(p-1) / norm^(p-1)
+        var term = x.sign() * x.abs().pow(p - 1);
+        if (p < 1) term = term.masked_fill(x == 0.0, 0.0);
+        return (term * (grad / norm.pow(p - 1))).masked_fill(norm == 0.0, 0.0);
+    }
+
     static long[] MaskedDims(bool[] mask)
     {
         var dims = new List<long>();
@@ -26,13 +118,8 @@ internal static class Statistics
             throw new NotSupportedException($"prod is not implemented for {outType.CppScalarName()}");
         var result = Tensor.EmptyLike(src, outType, RowLayout.ReducedShape(x._shape, mask, dim is not null && keepdim));
         src.Backend.ReduceDims(ReduceOp.Prod, result.Raw, src.Raw, mask, 0);
-        if (History.ShouldRecord(x) && outType.IsFloatingPoint())
-        {
-            var node = new ProdBackward(dim is null ? "ProdBackward0" : "ProdBackward1", x, result, mask, dim is not null && keepdim);
-            node.SetNextEdges(x);
-            History.Set(result, node);
-        }
-        return result;
+        if (!outType.IsFloatingPoint()) return result;
+        return (dim is null ? ProdAllRule : ProdDimRule).Record(result, x, args: new ReduceArgs(mask, dim is not null && keepdim));
     }
 
     // ---- var / std ------------------------------------------------------------------------------------------
@@ -47,13 +134,7 @@ internal static class Statistics
         double divisor = Math.Max(0, (int)count - correction);
         var result = Tensor.EmptyLike(x, x._dtype, RowLayout.ReducedShape(x._shape, mask, keepdim));
         x.Backend.ReduceDims(std ? ReduceOp.Std : ReduceOp.Var, result.Raw, x.Raw, mask, divisor);
-        if (History.ShouldRecord(x))
-        {
-            var node = new VarStdBackward(std, x, result, mask, keepdim, divisor);
-            node.SetNextEdges(x);
-            History.Set(result, node);
-        }
-        return result;
+        return (std ? StdRule : VarRule).Record(result, x, divisor, args: new ReduceArgs(mask, keepdim));
     }
 
     // ---- logsumexp --------------------------------------------------------------------------------------------
@@ -65,13 +146,7 @@ internal static class Statistics
         var mask = Reductions.DimMask(dims, x._shape.Length);
         var result = Tensor.EmptyLike(src, src._dtype, RowLayout.ReducedShape(x._shape, mask, keepdim));
         src.Backend.ReduceDims(ReduceOp.LogSumExp, result.Raw, src.Raw, mask, 0);
-        if (History.ShouldRecord(x))
-        {
-            var node = new LogsumexpBackward0(x, result, mask, keepdim);
-            node.SetNextEdges(x);
-            History.Set(result, node);
-        }
-        return result;
+        return LogsumexpRule.Record(result, x, args: new ReduceArgs(mask, keepdim));
     }
 
     // ---- norm -----------------------------------------------------------------------------------------------
@@ -84,13 +159,7 @@ internal static class Statistics
         var mask = Reductions.DimMask(dims, x._shape.Length);
         var result = Tensor.EmptyLike(x, x._dtype, RowLayout.ReducedShape(x._shape, mask, keepdim));
         x.Backend.ReduceDims(ReduceOp.Norm, result.Raw, x.Raw, mask, p);
-        if (History.ShouldRecord(x))
-        {
-            var node = new NormBackward1(x, result, p, mask, keepdim);
-            node.SetNextEdges(x);
-            History.Set(result, node);
-        }
-        return result;
+        return NormRule.Record(result, x, p, args: new ReduceArgs(mask, keepdim));
     }
 
     // ---- cumsum --------------------------------------------------------------------------------------------
@@ -106,192 +175,9 @@ internal static class Statistics
         var src = Raw.Cast(x, outType);
         var result = Tensor.EmptyLike(src, outType, x._shape);
         src.Backend.Cumsum(result.Raw, src.Raw, d);
-        if (History.ShouldRecord(x) && outType.IsFloatingPoint())
-        {
-            var node = new CumsumBackward0(x, d);
-            node.SetNextEdges(x);
-            History.Set(result, node);
-        }
-        return result;
+        if (!outType.IsFloatingPoint()) return result;
+        return CumsumRule.Record(result, x, d);
     }
 
     internal static long[] Dims(bool[] mask) => MaskedDims(mask);
-}
-
-/// <summary>
-/// Backward of prod (PyTorch's prod_backward): grad * result / x when the slice has no zero; with zeros, the
-/// product of the other elements (nonzero only at the single zero of a slice). Written with differentiable ops;
-/// Note [prod double backward]: for slices that contain a zero the second derivative is not exact (PyTorch goes
-/// through cumprod there); zero-free inputs differentiate exactly to any order.
-/// </summary>
-internal sealed class ProdBackward : Node
-{
-    readonly string _name;
-    SavedTensor _self, _result;
-    readonly bool[] _mask;
-    readonly bool _keepdim;
-
-    public ProdBackward(string name, Tensor self, Tensor result, bool[] mask, bool keepdim)
-    {
-        _name = name; _self = new SavedTensor(self); _result = new SavedTensor(result, isOutput: true); _mask = mask; _keepdim = keepdim;
-    }
-
-    public override string name() => _name;
-
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var x = _self.Unpack(this);
-        var grad = Reductions.Unsqueeze(g[0]!, _mask, _keepdim);
-        if (x._shape.Length == 0) return new[] { grad };
-        var result = Reductions.Unsqueeze(_result.Unpack(this), _mask, _keepdim);
-        var isZero = x == 0.0;
-        var dims = Statistics.Dims(_mask);
-        bool anyZero;
-        using (torch.no_grad()) anyZero = isZero.any().item<bool>();
-        if (!anyZero) return new[] { grad * (result / x) };
-        var safe = x.masked_fill(isZero, 1.0);
-        var othersProduct = dims.Length == 1 && _mask.Length > 1 ? safe.prod(dims[0], keepdim: true) : safe.prod();
-        var zeroCount = isZero.to(ScalarType.Int64).sum(dims, keepdim: true);
-        var noZero = (zeroCount == 0L).expand(x._shape);
-        var singleZeroHere = (zeroCount == 1L) & isZero;
-        var atZero = torch.where(singleZeroHere, othersProduct.expand(x._shape), torch.zeros_like(x));
-        return new[] { grad * torch.where(noZero, result / safe, atZero) };
-    }
-
-    protected internal override void ReleaseVariables()
-    {
-        _self.Release(); _result.Release();
-    }
-}
-
-/// <summary>Backward of var/std: (2 / (N - correction)) * grad * (x - mean), divided by 2 * std for std.</summary>
-internal sealed class VarStdBackward : Node
-{
-    readonly bool _std;
-    SavedTensor _self, _result;
-    readonly bool[] _mask;
-    readonly bool _keepdim;
-    readonly double _divisor;
-
-    public VarStdBackward(bool std, Tensor self, Tensor result, bool[] mask, bool keepdim, double divisor)
-    {
-        _std = std; _self = new SavedTensor(self); _mask = mask; _keepdim = keepdim; _divisor = divisor;
-        if (std) _result = new SavedTensor(result, isOutput: true);
-    }
-
-    public override string name() => _std ? "StdBackward0" : "VarBackward0";
-
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var x = _self.Unpack(this);
-        var grad = Reductions.Unsqueeze(g[0]!, _mask, _keepdim);
-        if (_std)
-        {
-            var result = Reductions.Unsqueeze(_result.Unpack(this), _mask, _keepdim);
-            grad = (grad / (result * 2)).masked_fill(result == 0.0, 0.0);
-        }
-        var dims = Statistics.Dims(_mask);
-        var centered = dims.Length == 0 ? x - x : x - x.mean(dims, keepdim: true);
-        return new[] { grad * (2.0 / _divisor) * centered };
-    }
-
-    protected internal override void ReleaseVariables()
-    {
-        _self.Release(); _result.Release();
-    }
-}
-
-/// <summary>Backward of logsumexp: grad * exp(x - result).</summary>
-internal sealed class LogsumexpBackward0 : Node
-{
-    SavedTensor _self, _result;
-    readonly bool[] _mask;
-    readonly bool _keepdim;
-    readonly ScalarType _selfType;
-
-    public LogsumexpBackward0(Tensor self, Tensor result, bool[] mask, bool keepdim)
-    {
-        _self = new SavedTensor(self); _result = new SavedTensor(result, isOutput: true); _mask = mask; _keepdim = keepdim; _selfType = self._dtype;
-    }
-
-    public override string name() => "LogsumexpBackward0";
-
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var grad = Reductions.Unsqueeze(g[0]!, _mask, _keepdim);
-        var result = Reductions.Unsqueeze(_result.Unpack(this), _mask, _keepdim);
-        return new[] { Reduce.CastGrad(grad * (_self.Unpack(this) - result).exp(), _selfType) };
-    }
-
-    protected internal override void ReleaseVariables()
-    {
-        _self.Release(); _result.Release();
-    }
-}
-
-/// <summary>Backward of the p-norm (PyTorch's norm_backward), 0 wherever the norm is 0.</summary>
-internal sealed class NormBackward1 : Node
-{
-    SavedTensor _self, _result;
-    readonly double _p;
-    readonly bool[] _mask;
-    readonly bool _keepdim;
-
-    public NormBackward1(Tensor self, Tensor result, double p, bool[] mask, bool keepdim)
-    {
-        _self = new SavedTensor(self); _result = new SavedTensor(result, isOutput: true); _p = p; _mask = mask; _keepdim = keepdim;
-    }
-
-    public override string name() => "NormBackward1";
-
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var x = _self.Unpack(this);
-        var grad = Reductions.Unsqueeze(g[0]!, _mask, _keepdim);
-        var norm = Reductions.Unsqueeze(_result.Unpack(this), _mask, _keepdim);
-        Tensor scaled;
-        if (_p == 0) return new[] { torch.zeros_like(x) };
-        if (_p == 1) scaled = x.sign() * grad;
-        else if (_p == 2) scaled = (x * (grad / norm)).masked_fill(norm == 0.0, 0.0);
-        else if (double.IsInfinity(_p))
-        {
-            var normNoGrad = norm.detach();
-            var hits = (x.abs() == normNoGrad).to(x._dtype);
-            var dims = Statistics.Dims(_mask);
-            var count = dims.Length == 0 ? hits : hits.sum(dims, keepdim: true);
-            scaled = x.sign() * hits * (grad / count);
-        }
-        else
-        {
-            // d/dx (sum |x|^p)^(1/p) = sign(x) |x|^(p-1) / norm^(p-1)
-            var term = x.sign() * x.abs().pow(_p - 1);
-            if (_p < 1) term = term.masked_fill(x == 0.0, 0.0);
-            scaled = (term * (grad / norm.pow(_p - 1))).masked_fill(norm == 0.0, 0.0);
-        }
-        return new[] { scaled };
-    }
-
-    protected internal override void ReleaseVariables()
-    {
-        _self.Release(); _result.Release();
-    }
-}
-
-/// <summary>Backward of cumsum: the reversed cumulative sum of the gradient.</summary>
-internal sealed class CumsumBackward0 : Node
-{
-    readonly int _dim;
-    readonly long[] _selfShape;
-    readonly ScalarType _selfType;
-
-    public CumsumBackward0(Tensor self, int dim) { _dim = dim; _selfShape = self._shape; _selfType = self._dtype; }
-
-    public override string name() => "CumsumBackward0";
-
-    protected internal override Tensor?[] Apply(Tensor?[] g)
-    {
-        var grad = g[0]!;
-        if (_selfShape.Length == 0 || grad._shape[_dim] == 0) return new[] { Reduce.CastGrad(grad, _selfType) };
-        return new[] { Reduce.CastGrad(grad.flip(_dim).cumsum(_dim).flip(_dim), _selfType) };
-    }
 }

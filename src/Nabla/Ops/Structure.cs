@@ -219,6 +219,7 @@ internal static class Structure
 /// A node with a PyTorch name whose backward is a closure of differentiable tensor code over saved tensors
 /// (Note [Everyday ops as composites]).
 /// </summary>
+// Kept as a Node: the generic closure node of the composite ops (Structure.Composite); to become Rules.
 internal sealed class FnNode : Node
 {
     readonly string _name;

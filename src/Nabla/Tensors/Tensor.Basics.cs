@@ -1,6 +1,4 @@
-using Nabla.Autograd;
-using Nabla.Ops;
-
+using Nabla.Backends;
 
 namespace Nabla;
 
@@ -58,63 +56,39 @@ public sealed partial class Tensor
         return clone();
     }
 
-    /// <summary>Contiguous data without recording (for kernels).</summary>
-    internal Tensor ContiguousRaw()
-    {
-        if (is_contiguous()) return this;
-        var result = EmptyLike(this, _dtype, _shape);
-        Ops.Raw.CopyInto(result, this);
-        return result;
-    }
-
-    /// <summary>A copy with its own storage (recorded as <c>CloneBackward0</c>).</summary>
-    public Tensor clone() => Ops.Copy.Clone(this);
-
-    /// <summary>
-    /// This tensor converted to <paramref name="dtype"/> (the same tensor when it already has it; recorded as
-    /// <c>ToCopyBackward0</c> otherwise).
-    /// </summary>
-    public Tensor to(ScalarType dtype) => dtype == _dtype ? this : Ops.Copy.ToDType(this, dtype);
-
-    /// <summary>
-    /// This tensor on <paramref name="device"/> (the same tensor when it is already there; a copy recorded as
-    /// <c>ToCopyBackward0</c> otherwise). <c>t.to("meta")</c> keeps shape and dtype and drops the data; copying
-    /// out of the meta device raises PyTorch's error.
-    /// </summary>
-    public Tensor to(Device device) => Ops.Copy.ToDevice(this, device, copy: false);
-
-    /// <summary>This tensor on <paramref name="device"/> converted to <paramref name="dtype"/>.</summary>
-    public Tensor to(Device device, ScalarType dtype) => to(device).to(dtype);
-
-    /// <summary>This tensor on the CPU (the same tensor when it is already there).</summary>
-    public Tensor cpu() => to(Device.CPU);
-
-    /// <summary>This tensor on a CUDA device (raises: Nabla has no CUDA backend yet).</summary>
-    public Tensor cuda(int index = -1) => to(new Device(DeviceType.CUDA, index));
-
-    /// <summary>Converts to float32.</summary>
-    public Tensor @float() => to(ScalarType.Float32);
-    /// <summary>Converts to float64.</summary>
-    public Tensor @double() => to(ScalarType.Float64);
-    /// <summary>Converts to int64.</summary>
-    public Tensor @long() => to(ScalarType.Int64);
-    /// <summary>Converts to int32.</summary>
-    public Tensor @int() => to(ScalarType.Int32);
-    /// <summary>Converts to bool.</summary>
-    public Tensor @bool() => to(ScalarType.Bool);
-    /// <summary>Converts to the given dtype (TorchSharp spelling).</summary>
-    public Tensor to_type(ScalarType dtype) => to(dtype);
-    /// <summary>Converts to the dtype of <paramref name="other"/>.</summary>
-    public Tensor type_as(Tensor other) => to(other._dtype);
-
     internal void FillUnchecked(Scalar value) => _storage.Backend.Fill(Raw, value);
 
     /// <summary>this += other without autograd (gradient accumulation).</summary>
     internal void AddInPlaceUnchecked(Tensor other)
     {
-        var o = other._dtype == _dtype ? other : Ops.Raw.ToDType(other, _dtype);
-        Ops.Raw.BinaryInto(BinaryOp.Add, this, this, o);
+        CheckSameDevice(this, other);
+        var o = other;
+        if (o._dtype != _dtype)
+        {
+            o = EmptyOn(other.Backend, _dtype, other._shape);
+            other.Backend.Copy(o.Raw, other.Raw);
+        }
+        if (_numel > 0) Backend.Binary(BinaryOp.Add, Raw, Raw, o.Raw);
     }
+
+    /// <summary>Copies <paramref name="src"/> (broadcast to this shape, any dtype) into this tensor without autograd.</summary>
+    internal void CopyUnchecked(Tensor src)
+    {
+        CheckSameDevice(this, src);
+        Backend.Copy(Raw, src.Raw);
+    }
+
+    /// <summary>
+    /// PyTorch's device check for ops over several tensors (<c>Expected all tensors to be on the same device ...</c>).
+    /// </summary>
+    internal static void CheckSameDevice(Tensor a, Tensor b)
+    {
+        if (!ReferenceEquals(a._storage.Backend, b._storage.Backend)) throw DeviceMismatch(a._storage.Device, b._storage.Device);
+    }
+
+    /// <summary>PyTorch's error for operands on different devices.</summary>
+    internal static InvalidOperationException DeviceMismatch(Device a, Device b) =>
+        new($"Expected all tensors to be on the same device, but found at least two devices, {a} and {b}!");
 
     /// <summary>Sums a broadcast gradient back down to <paramref name="shape"/> (the backward of broadcasting).</summary>
     internal Tensor SumToSize(long[] shape)

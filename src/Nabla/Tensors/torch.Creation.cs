@@ -239,7 +239,7 @@ public static partial class torch
         if (n < 0) throw new ArgumentException($"n must be greater or equal to 0, got {n}");
         var t = new Tensor(dtype ?? get_default_dtype(), new[] { n, m });
         for (long i = 0; i < Math.Min(n, m); i++) t.SetFlat((int)(i * m + i), 1.0);
-        if (device is { } dev && dev.type != DeviceType.CPU) t = Ops.Copy.ToDevice(t, dev, copy: false);
+        if (device is { } dev && dev.type != DeviceType.CPU) t = t.to(dev);
         if (requires_grad) t.SetRequiresGrad(true, FactoryRequiresGradMessage);
         return t;
     }
@@ -255,7 +255,7 @@ public static partial class torch
         long n = (long)Math.Ceiling((end.Value - start.Value) / step.Value);
         var t = new Tensor(d, new[] { Math.Max(0, n) });
         for (long i = 0; i < n; i++) t.SetFlat((int)i, start.Value + i * step.Value);
-        if (device is { } dev && dev.type != DeviceType.CPU) t = Ops.Copy.ToDevice(t, dev, copy: false);
+        if (device is { } dev && dev.type != DeviceType.CPU) t = t.to(dev);
         if (requires_grad) t.SetRequiresGrad(true, FactoryRequiresGradMessage);
         return t;
     }
@@ -276,7 +276,7 @@ public static partial class torch
         long half = steps / 2;
         for (long i = 0; i < steps; i++)
             t.SetFlat((int)i, i < half ? start + step * i : end - step * (steps - 1 - i));
-        if (device is { } dev && dev.type != DeviceType.CPU) t = Ops.Copy.ToDevice(t, dev, copy: false);
+        if (device is { } dev && dev.type != DeviceType.CPU) t = t.to(dev);
         if (requires_grad) t.SetRequiresGrad(true, FactoryRequiresGradMessage);
         return t;
     }

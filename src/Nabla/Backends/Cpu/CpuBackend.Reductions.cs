@@ -4,13 +4,15 @@ using Nabla.Kernels.Cpu;
 
 namespace Nabla.Backends.Cpu;
 
-// Note [Row layout for reductions]: the CPU kernels of the reductions (sum, prod, var, logsumexp, norm, max/min,
-// cumsum, softmax) first bring the reduced dims to the end and make the data contiguous, so a kernel sees `outer` rows
-// of `n` elements each (or, Note [Block reductions for var, max and cumsum], an (outer, reduce, inner) block when the
-// reduced dims are one run of a contiguous tensor). When the reduced dims are already the trailing dims of a
-// contiguous tensor (the common case: last-dim reductions) this is free; otherwise it costs one strided copy, which
-// is cheaper than strided inner loops for everything but huge tensors. ReductionLayout below does it on operands;
-// the ops (Ops/MinMax.cs RowLayout) only compute result shapes.
+// Note [Row layout for reductions]: how the CPU reduction kernels see their data (ReductionLayout below works on
+// operands; the ops, Ops/MinMax.cs RowLayout, only compute masks and result shapes). Two layouts:
+// - An (outer, reduce, inner) block (ToBlock; Note [Block reductions for var, max and cumsum]): sum, var/std, and
+//   float max/min and cumsum. When the reduced dims are one consecutive run this is the data made contiguous (free
+//   when it already is); otherwise the reduced dims are permuted last with one copy and inner is 1.
+// - Rows (ToRows): prod, logsumexp, norm, and integer max/min and cumsum bring the reduced dims to the end and make
+//   the data contiguous, so a kernel sees `outer` rows of `n` elements: free for the trailing dims of a contiguous
+//   tensor, else one strided copy.
+// softmax is not a reduction here: it has its own row and column kernels (CpuBackend.Softmax.cs, Note [Column softmax]).
 
 // The reductions of the CPU backend: sum over (outer, reduce, inner) blocks, prod/logsumexp/norm over rows
 // (ReductionLayout, Note [Row layout for reductions]), var/std, max/min and cumsum over blocks (Note [Block

@@ -6,7 +6,7 @@ namespace Nabla.Backends.Cpu;
 
 // The softmax primitive of the CPU backend: a fused, vectorised row kernel (max, subtract, exp, sum, scale in one
 // pass per row) on dense last-dim rows; a dense input reduced over another dim runs the column kernel (Note [Column
-// softmax]); any other input is copied with the dim last (as Note [Row layout for reductions]) and the rows result
+// softmax]); any other input is copied with the dim last (ReductionLayout.ToRows) and the rows result
 // copied back into the input's dim order.
 internal sealed partial class CpuBackend
 {

@@ -18,6 +18,9 @@ internal sealed partial class CpuBackend : Backend
 
     public override Device Device => Device.CPU;
 
+    /// <inheritdoc/>
+    public override int IntraOpThreads { get => ParallelFor.NumThreads; set => ParallelFor.NumThreads = value; }
+
     public override Storage Allocate(ScalarType dtype, int length, bool zero) => dtype switch
     {
         ScalarType.Float32 => new CpuStorage<float>(length, zero),
